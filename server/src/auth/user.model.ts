@@ -1,0 +1,43 @@
+import { type Connection, type HydratedDocument, type Model, Schema, type Types } from "mongoose";
+import { ROLES, type PublicUser, type Role } from "@glp1/shared";
+import { encryptionPlugin } from "../infra/crypto/encryption.plugin.js";
+import type { FieldCipher } from "../infra/crypto/fieldCipher.js";
+
+export interface User {
+  _id: Types.ObjectId;
+  role: Role;
+  /** PHI, sealed at rest. */
+  name: string;
+  /** PHI, sealed at rest; looked up through `emailIndex`. */
+  email: string;
+  /** Keyed HMAC of the normalized email (blind index). */
+  emailIndex: string;
+  passwordHash: string;
+  active: boolean;
+  createdAt: Date;
+}
+
+export type UserDoc = HydratedDocument<User>;
+export type UserModel = Model<User>;
+
+export function createUserModel(conn: Connection, cipher: FieldCipher): UserModel {
+  if (conn.models.User) return conn.models.User as UserModel;
+  const schema = new Schema<User>(
+    {
+      role: { type: String, required: true, enum: ROLES },
+      name: { type: String, required: true },
+      email: { type: String, required: true },
+      emailIndex: { type: String, required: true, unique: true },
+      passwordHash: { type: String, required: true },
+      active: { type: Boolean, required: true, default: true },
+      createdAt: { type: Date, required: true, default: () => new Date() },
+    },
+    { collection: "users", versionKey: false },
+  );
+  schema.plugin(encryptionPlugin, { cipher, fields: ["name", "email"] });
+  return conn.model<User>("User", schema);
+}
+
+export function toPublicUser(u: Pick<User, "_id" | "role" | "name">): PublicUser {
+  return { id: String(u._id), role: u.role, name: u.name };
+}

@@ -1,0 +1,137 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Every setting the server reads, parsed once. Nothing else in the server reads
+ * process.env: tests build their own config with `buildConfig`.
+ */
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  HOST: z.string().default("0.0.0.0"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, "must be a mongodb:// URI"),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must be a redis:// URI"),
+  DATA_DIR: z.string().default(".data"),
+  APP_ORIGIN: z.string().url().optional(),
+  ALLOWED_ORIGINS: z.string().optional(),
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  PHI_MASTER_KEY: z
+    .string()
+    .refine((k) => Buffer.from(k, "base64").length === 32, "must be 32 bytes, base64")
+    .optional(),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  SESSION_IDLE_MINUTES: z.coerce.number().positive().default(30),
+  SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(12),
+  SESSION_SWEEP_MS: z.coerce.number().int().min(50).default(5000),
+  AUDIT_FLUSH_MS: z.coerce.number().int().min(0).max(1000).default(5),
+  AUDIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
+  TRUST_PROXY: z.string().optional(),
+  CLIENT_DIST: z.string().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  NODE_ID: z.string().optional(),
+  APP_NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,40}$/).default("glp1"),
+});
+
+export interface Config {
+  env: "development" | "test" | "production";
+  host: string;
+  port: number;
+  mongoUri: string;
+  redisUrl: string;
+  dataDir: string;
+  /** Origins a browser may call us from (REST writes and socket handshakes). */
+  allowedOrigins: string[];
+  sessionSecret: string;
+  /** 32-byte key that wraps the field-encryption data keys. */
+  masterKey: Buffer;
+  bcryptCost: number;
+  idleTimeoutMs: number;
+  absoluteLifetimeMs: number;
+  sessionSweepMs: number;
+  auditFlushMs: number;
+  auditMaxBatch: number;
+  trustProxy: string | false;
+  secureCookies: boolean;
+  clientDist: string | null;
+  logLevel: string;
+  nodeId: string;
+  /** Prefix of every Redis key and channel, so several deployments (or test runs) can share a Redis. */
+  namespace: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+}
+
+/** Development keeps generated secrets in DATA_DIR so restarts keep sessions and data readable. */
+function devSecrets(dataDir: string): { sessionSecret: string; masterKey: string } {
+  const file = path.join(dataDir, "dev-secrets.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as { sessionSecret: string; masterKey: string };
+  mkdirSync(dataDir, { recursive: true });
+  const secrets = {
+    sessionSecret: randomBytes(32).toString("base64url"),
+    masterKey: randomBytes(32).toString("base64"),
+  };
+  writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  return secrets;
+}
+
+/** Parse an environment into a frozen Config, listing every problem at once. */
+export function buildConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  let sessionSecret = e.SESSION_SECRET;
+  let masterKey = e.PHI_MASTER_KEY;
+  if (e.NODE_ENV === "production") {
+    if (!sessionSecret) problems.push("SESSION_SECRET: required in production");
+    if (!masterKey) problems.push("PHI_MASTER_KEY: required in production (32 bytes, base64)");
+    if (!e.APP_ORIGIN) problems.push("APP_ORIGIN: required in production (the URL users open)");
+  } else if (!sessionSecret || !masterKey) {
+    const dev = devSecrets(e.DATA_DIR);
+    sessionSecret ??= dev.sessionSecret;
+    masterKey ??= dev.masterKey;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const origins = new Set<string>();
+  if (e.APP_ORIGIN) origins.add(new URL(e.APP_ORIGIN).origin);
+  for (const o of (e.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+    origins.add(new URL(o).origin);
+  }
+  if (origins.size === 0) {
+    origins.add(`http://localhost:${e.PORT}`);
+    origins.add(`http://127.0.0.1:${e.PORT}`);
+  }
+
+  return Object.freeze({
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    mongoUri: e.MONGODB_URI,
+    redisUrl: e.REDIS_URL,
+    dataDir: e.DATA_DIR,
+    allowedOrigins: [...origins],
+    sessionSecret: sessionSecret!,
+    masterKey: Buffer.from(masterKey!, "base64"),
+    bcryptCost: e.BCRYPT_COST,
+    idleTimeoutMs: Math.round(e.SESSION_IDLE_MINUTES * 60_000),
+    absoluteLifetimeMs: Math.round(e.SESSION_ABSOLUTE_HOURS * 3_600_000),
+    sessionSweepMs: e.SESSION_SWEEP_MS,
+    auditFlushMs: e.AUDIT_FLUSH_MS,
+    auditMaxBatch: e.AUDIT_MAX_BATCH,
+    trustProxy: e.TRUST_PROXY ?? false,
+    secureCookies: e.NODE_ENV === "production",
+    clientDist: e.CLIENT_DIST ?? null,
+    logLevel: e.LOG_LEVEL,
+    nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString("hex")}`,
+    namespace: e.APP_NAMESPACE,
+  });
+}

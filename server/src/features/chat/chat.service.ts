@@ -1,0 +1,135 @@
+import { Types } from "mongoose";
+import type { ChatMessage, ChatReadInput, ChatSendInput, ConversationSummary, HistoryQuery } from "@glp1/shared";
+import type { Actor, AuditTarget } from "../../audit/audited.js";
+import { assertParticipant } from "../../auth/policy.js";
+import type { UserModel } from "../../auth/user.model.js";
+import { AppError, notFound } from "../../http/errors.js";
+import { type Conversation, type ConversationModel, type MessageModel, toChatMessage } from "./chat.model.js";
+
+export interface ChatServiceDeps {
+  users: UserModel;
+  conversations: ConversationModel;
+  messages: MessageModel;
+}
+
+/**
+ * Conversations and messages. Every function takes the acting user, checks that they
+ * take part in the conversation, and names the patient on the audit target.
+ */
+export function createChatService(deps: ChatServiceDeps) {
+  const { users, conversations, messages } = deps;
+
+  async function openConversation(actor: Actor, conversationId: string, target: AuditTarget): Promise<Conversation> {
+    target.resource = "conversation";
+    target.resourceId = conversationId;
+    const conv = await conversations.findById(conversationId).lean();
+    if (!conv) throw notFound("conversation");
+    target.patientId = String(conv.patientId);
+    assertParticipant(actor, conv);
+    return conv;
+  }
+
+  /** The other participant(s) of a conversation, who receive its pushes. */
+  const recipientsOf = (conv: Conversation, actor: Actor) =>
+    [String(conv.patientId), String(conv.physicianId)].filter((id) => id !== actor.userId);
+
+  async function list(actor: Actor): Promise<ConversationSummary[]> {
+    const filter =
+      actor.role === "patient" ? { patientId: actor.userId } : actor.role === "physician" ? { physicianId: actor.userId } : null;
+    if (!filter) return [];
+    const convs = await conversations.find(filter).lean();
+    const ids = [...new Set(convs.flatMap((c) => [String(c.patientId), String(c.physicianId)]))];
+    const people = new Map((await users.find({ _id: { $in: ids } })).map((u) => [String(u._id), u.name]));
+    const summaries = await Promise.all(
+      convs.map(async (c) => {
+        const readId = actor.role === "patient" ? c.patientReadId : c.physicianReadId;
+        const unreadFilter: Record<string, unknown> = { conversationId: c._id, senderId: { $ne: new Types.ObjectId(actor.userId) } };
+        if (readId) unreadFilter._id = { $gt: readId };
+        return {
+          id: String(c._id),
+          patientId: String(c.patientId),
+          physicianId: String(c.physicianId),
+          patientName: people.get(String(c.patientId)) ?? "",
+          physicianName: people.get(String(c.physicianId)) ?? "",
+          unread: await messages.countDocuments(unreadFilter),
+          lastMessageAt: c.lastMessageAt ? c.lastMessageAt.toISOString() : null,
+        };
+      }),
+    );
+    return summaries.sort((a, b) => (b.lastMessageAt ?? "").localeCompare(a.lastMessageAt ?? ""));
+  }
+
+  /** Messages oldest first; `before` pages back from a message id. */
+  async function history(actor: Actor, conversationId: string, q: HistoryQuery, target: AuditTarget): Promise<ChatMessage[]> {
+    const conv = await openConversation(actor, conversationId, target);
+    const filter: Record<string, unknown> = { conversationId: conv._id };
+    if (q.before) filter._id = { $lt: new Types.ObjectId(q.before) };
+    const docs = await messages.find(filter).sort({ _id: -1 }).limit(q.limit);
+    return docs.reverse().map(toChatMessage);
+  }
+
+  /**
+   * Store a message (sealed) and return it. A resend with the same clientId returns the
+   * message stored the first time, so a retried send is never doubled.
+   */
+  async function send(
+    actor: Actor,
+    input: ChatSendInput,
+    target: AuditTarget,
+  ): Promise<{ message: ChatMessage; created: boolean; recipients: string[] }> {
+    const conv = await openConversation(actor, input.conversationId, target);
+    const recipients = recipientsOf(conv, actor);
+    const existing = async () => {
+      const prior = await messages.findOne({ senderId: actor.userId, clientId: input.clientId });
+      if (!prior) return null;
+      if (String(prior.conversationId) !== input.conversationId) {
+        throw new AppError("CONFLICT", "this clientId was already used for another conversation");
+      }
+      return prior;
+    };
+    const prior = await existing();
+    if (prior) {
+      target.resource = "message";
+      target.resourceId = String(prior._id);
+      return { message: toChatMessage(prior), created: false, recipients };
+    }
+    let doc;
+    try {
+      doc = await messages.create({
+        conversationId: conv._id,
+        senderId: actor.userId,
+        body: input.body,
+        clientId: input.clientId,
+      });
+    } catch (err) {
+      // Two resends raced: the unique index let one through; answer with that one.
+      const raced = (err as { code?: number }).code === 11000 ? await existing() : null;
+      if (!raced) throw err;
+      doc = raced;
+    }
+    await conversations.updateOne({ _id: conv._id }, { $max: { lastMessageAt: doc.createdAt } });
+    target.resource = "message";
+    target.resourceId = String(doc._id);
+    return { message: toChatMessage(doc), created: true, recipients };
+  }
+
+  async function typing(actor: Actor, conversationId: string, target: AuditTarget): Promise<void> {
+    await openConversation(actor, conversationId, target);
+  }
+
+  /** Move the reader's mark forward (never back) to `messageId`. */
+  async function markRead(actor: Actor, input: ChatReadInput, target: AuditTarget): Promise<void> {
+    const conv = await openConversation(actor, input.conversationId, target);
+    const msg = await messages.findOne({ _id: input.messageId, conversationId: conv._id }, { _id: 1 }).lean();
+    if (!msg) throw notFound("message");
+    const field = String(conv.patientId) === actor.userId ? "patientReadId" : "physicianReadId";
+    await conversations.updateOne(
+      { _id: conv._id, $or: [{ [field]: null }, { [field]: { $lt: msg._id } }] },
+      { $set: { [field]: msg._id } },
+    );
+  }
+
+  return { list, history, send, typing, markRead, openConversation };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;

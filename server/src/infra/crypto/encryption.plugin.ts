@@ -1,0 +1,67 @@
+import type { Document, Schema } from "mongoose";
+import { aadFor, type FieldCipher, SEALED_PREFIX } from "./fieldCipher.js";
+
+export interface EncryptionOptions {
+  cipher: FieldCipher;
+  /** Top-level string paths holding PHI. */
+  fields: string[];
+}
+
+const OPENED = Symbol("phi-opened");
+
+/**
+ * Seals the named string fields on save and opens them when a document is loaded, so
+ * the database only ever holds ciphertext. Queries must not filter on or update these
+ * fields (they are ciphertext in the database); `updateOne`-style writes that touch them
+ * are refused so no plaintext can slip past the plugin.
+ */
+export function encryptionPlugin(schema: Schema, opts: EncryptionOptions): void {
+  const { cipher, fields } = opts;
+
+  const openAll = (doc: Document) => {
+    const collection = doc.collection.collectionName;
+    for (const f of fields) {
+      const v: unknown = doc.get(f);
+      if (typeof v === "string" && v.startsWith(SEALED_PREFIX)) {
+        doc.set(f, cipher.open(v, aadFor(collection, f, doc._id)));
+        doc.unmarkModified(f);
+      }
+    }
+    (doc as unknown as Record<symbol, boolean>)[OPENED] = true;
+  };
+
+  schema.pre("save", function () {
+    const collection = this.collection.collectionName;
+    for (const f of fields) {
+      const v: unknown = this.get(f);
+      if (typeof v === "string" && (this.isNew || this.isModified(f))) {
+        this.set(f, cipher.seal(v, aadFor(collection, f, this._id)));
+      }
+    }
+  });
+
+  schema.post("save", function (doc: Document) {
+    openAll(doc);
+  });
+
+  schema.post("init", function (doc: Document) {
+    openAll(doc);
+  });
+
+  const refuse = function (this: { getUpdate(): unknown }) {
+    const update = this.getUpdate() as Record<string, unknown> | null;
+    if (!update) return;
+    const touched = (obj: unknown) =>
+      obj !== null && typeof obj === "object" && fields.some((f) => Object.prototype.hasOwnProperty.call(obj, f));
+    if (touched(update) || Object.values(update).some(touched)) {
+      throw new Error("encrypted fields can only be written through document.save()");
+    }
+  };
+  schema.pre("updateOne", refuse);
+  schema.pre("updateMany", refuse);
+  schema.pre("findOneAndUpdate", refuse);
+  schema.pre("replaceOne", refuse);
+  schema.pre("insertMany", function () {
+    throw new Error("insertMany bypasses field encryption; create documents one by one");
+  });
+}
