@@ -1,0 +1,238 @@
+import type { ChatMessage } from "@glp1/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  auditSettled,
+  type ClientSocket,
+  connectSocket,
+  emitAck,
+  loginAgent,
+  makeCareTeam,
+  nextEvent,
+  sleep,
+  startTestApp,
+  type TestApp,
+} from "../../test/harness.js";
+
+let app: TestApp;
+const open: ClientSocket[] = [];
+afterAll(async () => {
+  open.forEach((s) => s.close());
+  await app?.close();
+});
+beforeAll(async () => {
+  app = await startTestApp();
+});
+
+async function pair() {
+  const team = await makeCareTeam(app);
+  const patientAgent = await loginAgent(app, team.patient);
+  const physicianAgent = await loginAgent(app, team.physician);
+  const patientSocket = await connectSocket(app, patientAgent.cookie);
+  const physicianSocket = await connectSocket(app, physicianAgent.cookie);
+  open.push(patientSocket, physicianSocket);
+  return { ...team, patientAgent, physicianAgent, patientSocket, physicianSocket };
+}
+
+const clientId = () => `c${Math.random().toString(36).slice(2, 12)}`;
+
+describe("socket handshake", () => {
+  it("refuses a connection without a session with UNAUTHENTICATED, and audits it", async () => {
+    await expect(connectSocket(app, null)).rejects.toThrow("UNAUTHENTICATED");
+    await expect(connectSocket(app, "glp1.sid=s%3Aforged.signature")).rejects.toThrow("UNAUTHENTICATED");
+    await auditSettled(app);
+    expect(await app.db.models.audit.countDocuments({ action: "socket:rejected", reason: "NO_SESSION" })).toBeGreaterThanOrEqual(2);
+  });
+
+  it("refuses a browser handshake from another origin (cross-site WebSocket)", async () => {
+    const { patient } = await makeCareTeam(app);
+    const agent = await loginAgent(app, patient);
+    await expect(connectSocket(app, agent.cookie, { origin: "https://evil.example" })).rejects.toThrow("FORBIDDEN");
+    const ok = await connectSocket(app, agent.cookie, { origin: app.config.allowedOrigins[0]! });
+    open.push(ok);
+    expect(ok.connected).toBe(true);
+  });
+});
+
+describe("chat between a patient and their physician", () => {
+  it("stores, acknowledges and delivers a message to the peer", async () => {
+    const p = await pair();
+    const joined = await emitAck<{ messages: ChatMessage[] }>(p.physicianSocket, "chat:join", { conversationId: p.conversationId });
+    expect(joined.ok).toBe(true);
+    const received = nextEvent<{ message: ChatMessage }>(p.physicianSocket, "chat:message");
+    const ack = await emitAck<{ message: ChatMessage }>(p.patientSocket, "chat:send", {
+      conversationId: p.conversationId,
+      body: "My nausea is better this week",
+      clientId: clientId(),
+    });
+    if (!ack.ok) throw new Error(ack.error.code);
+    expect(ack.data.message.body).toBe("My nausea is better this week");
+    expect(ack.data.message.senderId).toBe(p.patient.id);
+    const got = await received;
+    expect(got.message.id).toBe(ack.data.message.id);
+    expect(await app.db.models.messages.countDocuments({ conversationId: p.conversationId })).toBe(1);
+  });
+
+  it("does not double a message resent with the same clientId", async () => {
+    const p = await pair();
+    const payload = { conversationId: p.conversationId, body: "Resent after a reconnect", clientId: clientId() };
+    const a = await emitAck<{ message: ChatMessage }>(p.patientSocket, "chat:send", payload);
+    const [b, c] = await Promise.all([
+      emitAck<{ message: ChatMessage }>(p.patientSocket, "chat:send", payload),
+      emitAck<{ message: ChatMessage }>(p.patientSocket, "chat:send", payload),
+    ]);
+    if (!a.ok || !b.ok || !c.ok) throw new Error("send failed");
+    expect(b.data.message.id).toBe(a.data.message.id);
+    expect(c.data.message.id).toBe(a.data.message.id);
+    expect(await app.db.models.messages.countDocuments({ conversationId: p.conversationId })).toBe(1);
+  });
+
+  it("refuses to join or post to someone else's conversation, stores nothing, and audits the denial", async () => {
+    const mine = await pair();
+    const theirs = await makeCareTeam(app);
+    const join = await emitAck(mine.patientSocket, "chat:join", { conversationId: theirs.conversationId });
+    expect(join).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });
+    const send = await emitAck(mine.physicianSocket, "chat:send", { conversationId: theirs.conversationId, body: "hi", clientId: clientId() });
+    expect(send).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });
+    expect(await app.db.models.messages.countDocuments({ conversationId: theirs.conversationId })).toBe(0);
+    await auditSettled(app);
+    const denied = await app.db.models.audit.find({ userId: mine.physician.id, action: "chat:send", outcome: "denied" }).lean();
+    expect(denied).toHaveLength(1);
+    expect(denied[0]!.patientId?.toString()).toBe(theirs.patient.id);
+    // A non-participant's socket is not in the room: it does not hear the conversation.
+    const overheard = nextEvent(mine.patientSocket, "chat:message", 500);
+    const otherAgent = await loginAgent(app, theirs.patient);
+    const other = await connectSocket(app, otherAgent.cookie);
+    open.push(other);
+    await emitAck(other, "chat:send", { conversationId: theirs.conversationId, body: "private", clientId: clientId() });
+    await expect(overheard).rejects.toThrow(/no chat:message/);
+  });
+
+  it.each([
+    ["an operator object", { conversationId: { $gt: "" }, body: "x", clientId: "abcdefgh" }],
+    ["an empty body", { conversationId: "0".repeat(24), body: "   ", clientId: "abcdefgh" }],
+    ["an oversize body", { conversationId: "0".repeat(24), body: "x".repeat(5000), clientId: "abcdefgh" }],
+    ["an extra field", { conversationId: "0".repeat(24), body: "x", clientId: "abcdefgh", senderId: "0".repeat(24) }],
+    ["no payload at all", undefined],
+  ])("answers VALIDATION_FAILED to %s and stores nothing", async (_n, payload) => {
+    const p = await pair();
+    const before = await app.db.models.messages.estimatedDocumentCount();
+    const res = payload === undefined ? await emitAck(p.patientSocket, "chat:send") : await emitAck(p.patientSocket, "chat:send", payload);
+    expect(res).toMatchObject({ ok: false, error: { code: "VALIDATION_FAILED" } });
+    expect(await app.db.models.messages.estimatedDocumentCount()).toBe(before);
+  });
+
+  it("answers an unknown event with UNKNOWN_EVENT and audits it", async () => {
+    const p = await pair();
+    const res = await emitAck(p.patientSocket, "admin:everything", {});
+    expect(res).toMatchObject({ ok: false, error: { code: "UNKNOWN_EVENT" } });
+    await auditSettled(app);
+    expect(await app.db.models.audit.countDocuments({ userId: p.patient.id, action: "socket:unknown" })).toBe(1);
+  });
+
+  it("closes a connection that sends an oversize frame", async () => {
+    const p = await pair();
+    const closed = new Promise<string>((resolve) => p.patientSocket.once("disconnect", resolve));
+    p.patientSocket.emit("chat:send", { conversationId: p.conversationId, body: "x".repeat(200_000), clientId: clientId() }, () => undefined);
+    expect(await closed).toMatch(/transport (close|error)/);
+    expect(await app.db.models.messages.countDocuments({ conversationId: p.conversationId })).toBe(0);
+  });
+
+  it("relays typing to the other side of the conversation", async () => {
+    const p = await pair();
+    await emitAck(p.physicianSocket, "chat:join", { conversationId: p.conversationId });
+    await emitAck(p.patientSocket, "chat:join", { conversationId: p.conversationId });
+    const typing = nextEvent<{ conversationId: string; userId: string }>(p.physicianSocket, "chat:typing");
+    expect(await emitAck(p.patientSocket, "chat:typing", { conversationId: p.conversationId })).toEqual({ ok: true, data: {} });
+    expect(await typing).toEqual({ conversationId: p.conversationId, userId: p.patient.id });
+  });
+
+  it("counts unread messages until the reader marks them read", async () => {
+    const p = await pair();
+    const sent: string[] = [];
+    for (const body of ["one", "two", "three"]) {
+      const r = await emitAck<{ message: ChatMessage }>(p.patientSocket, "chat:send", { conversationId: p.conversationId, body, clientId: clientId() });
+      if (r.ok) sent.push(r.data.message.id);
+    }
+    const unread = async () => (await p.physicianAgent.get("/api/conversations")).body.conversations[0].unread as number;
+    expect(await unread()).toBe(3);
+    await emitAck(p.physicianSocket, "chat:join", { conversationId: p.conversationId });
+    expect(await emitAck(p.physicianSocket, "chat:read", { conversationId: p.conversationId, messageId: sent[1] })).toMatchObject({ ok: true });
+    expect(await unread()).toBe(1);
+    // Marking an older message read does not move the mark back.
+    await emitAck(p.physicianSocket, "chat:read", { conversationId: p.conversationId, messageId: sent[0] });
+    expect(await unread()).toBe(1);
+    // The patient's own messages never count as unread for the patient.
+    expect((await p.patientAgent.get("/api/conversations")).body.conversations[0].unread).toBe(0);
+  });
+});
+
+describe("history over REST", () => {
+  it("returns a participant's messages oldest first, pages back with `before`, and refuses others", async () => {
+    const p = await pair();
+    for (const body of ["first", "second", "third", "fourth"]) {
+      await emitAck(p.patientSocket, "chat:send", { conversationId: p.conversationId, body, clientId: clientId() });
+    }
+    const all = await p.physicianAgent.get(`/api/conversations/${p.conversationId}/messages`);
+    expect(all.status).toBe(200);
+    expect(all.body.messages.map((m: ChatMessage) => m.body)).toEqual(["first", "second", "third", "fourth"]);
+    const page = await p.physicianAgent.get(`/api/conversations/${p.conversationId}/messages?limit=2&before=${all.body.messages[2].id}`);
+    expect(page.body.messages.map((m: ChatMessage) => m.body)).toEqual(["first", "second"]);
+    const stranger = await makeCareTeam(app);
+    const strangerAgent = await loginAgent(app, stranger.physician);
+    const denied = await strangerAgent.get(`/api/conversations/${p.conversationId}/messages`);
+    expect(denied.status).toBe(403);
+    expect(JSON.stringify(denied.body)).not.toContain("first");
+    expect((await strangerAgent.get(`/api/conversations/${p.conversationId}/messages?limit[$gt]=1`)).status).toBe(400);
+    expect((await strangerAgent.get(`/api/conversations/not-an-id/messages`)).status).toBe(400);
+  });
+
+  it("lists only the caller's conversations", async () => {
+    const p = await pair();
+    await makeCareTeam(app);
+    const list = await p.patientAgent.get("/api/conversations");
+    expect(list.body.conversations).toHaveLength(1);
+    expect(list.body.conversations[0]).toMatchObject({ id: p.conversationId, patientId: p.patient.id, physicianId: p.physician.id, physicianName: p.physician.name });
+  });
+});
+
+describe("sessions and sockets", () => {
+  it("logout ends every socket of that session, sending session:expired first", async () => {
+    const p = await pair();
+    const second = await connectSocket(app, p.patientAgent.cookie);
+    open.push(second);
+    const expired = [nextEvent(p.patientSocket, "session:expired"), nextEvent(second, "session:expired")];
+    const disconnected = new Promise((r) => second.once("disconnect", r));
+    expect((await p.patientAgent.post("/api/auth/logout")).status).toBe(204);
+    await Promise.all(expired);
+    await disconnected;
+    // The physician's sockets are untouched.
+    expect(p.physicianSocket.connected).toBe(true);
+    await expect(connectSocket(app, p.patientAgent.cookie ?? "glp1.sid=gone")).rejects.toThrow("UNAUTHENTICATED");
+  });
+
+  it("logs off a dashboard left open past the idle timeout even while it receives pushes", async () => {
+    const short = await startTestApp({ SESSION_IDLE_MINUTES: String(1.5 / 60) });
+    try {
+      const team = await makeCareTeam(short);
+      const watcher = await connectSocket(short, (await loginAgent(short, team.physician)).cookie);
+      const talker = await connectSocket(short, (await loginAgent(short, team.patient)).cookie);
+      await emitAck(watcher, "chat:join", { conversationId: team.conversationId });
+      const expired = nextEvent(watcher, "session:expired", 6000);
+      let pushes = 0;
+      watcher.on("chat:message", () => (pushes += 1));
+      // The patient keeps talking (renewing only the patient's session); the physician only listens.
+      for (let i = 0; i < 6; i++) {
+        await emitAck(talker, "chat:send", { conversationId: team.conversationId, body: `reading ${i}`, clientId: clientId() });
+        await sleep(400);
+      }
+      await expired;
+      expect(pushes).toBeGreaterThan(0);
+      await sleep(100);
+      expect(watcher.connected).toBe(false);
+      expect(talker.connected).toBe(true);
+      talker.close();
+    } finally {
+      await short.close();
+    }
+  });
+});
