@@ -53,6 +53,18 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     }),
   );
   app.use(requestId);
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      // Route templates only (`/:id/messages`), never the raw URL, query, body or cookies.
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || "(static)";
+      deps.logger.info(
+        { method: req.method, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, requestId: res.getHeader("x-request-id") },
+        "request",
+      );
+    });
+    next();
+  });
 
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });

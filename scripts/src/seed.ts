@@ -1,0 +1,27 @@
+import { openDatabase } from "../../server/src/app.js";
+import { cliConfig, parseFlags } from "./cli-env.js";
+import { DEFAULT_DEMO_PASSWORD, seedDemoClinic } from "./demo-clinic.js";
+
+/** `npm run seed -- --patients N`: the demo clinic, against the configured or running database. */
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  const patients = Number(flags.patients ?? process.env.DEMO_PATIENTS ?? 40);
+  if (!Number.isInteger(patients) || patients < 1 || patients > 5000) throw new Error("--patients must be a whole number from 1 to 5000");
+  const config = cliConfig();
+  const db = await openDatabase(config);
+  try {
+    const r = await seedDemoClinic(db, config, {
+      patients,
+      password: process.env.DEMO_PASSWORD ?? DEFAULT_DEMO_PASSWORD,
+      log: (l) => process.stdout.write(`${l}\n`),
+    });
+    process.stdout.write(r.created ? `seeded the demo clinic with ${r.patients} patients\n` : `the demo clinic is already seeded (${r.patients} patients); nothing changed\n`);
+  } finally {
+    await db.conn.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`seed failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
