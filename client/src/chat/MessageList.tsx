@@ -1,0 +1,130 @@
+import { useLayoutEffect, useRef } from "react";
+import { formatMessageTime } from "../format.js";
+import type { ViewMessage } from "./merge.js";
+
+interface Props {
+  messages: ViewMessage[];
+  myId: string;
+  peerName: string;
+  /** The latest message the other participant has read. */
+  peerReadId: string | null;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  onLoadOlder: () => void;
+  onRetry: (clientId: string) => void;
+  onDiscard: (clientId: string) => void;
+  /** Bumped when the user sends, to scroll to the bottom whatever the position. */
+  stickToken: number;
+  emptyText: string;
+}
+
+const NEAR_BOTTOM_PX = 64;
+
+function statusText(m: ViewMessage): string | null {
+  switch (m.state) {
+    case "sending":
+      return "Sending…";
+    case "queued":
+      return "Not delivered yet — retrying";
+    case "failed":
+      return `Not sent${m.error ? `: ${m.error}` : ""}`;
+    default:
+      return null;
+  }
+}
+
+export function MessageList(props: Props) {
+  const { messages, myId, peerName, peerReadId } = props;
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const previous = useRef<{ firstKey: string | null; height: number; stick: number }>({
+    firstKey: null,
+    height: 0,
+    stick: props.stickToken,
+  });
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const firstKey = messages[0]?.key ?? null;
+    const prev = previous.current;
+    if (prev.stick !== props.stickToken) atBottom.current = true;
+    if (atBottom.current) {
+      el.scrollTop = el.scrollHeight;
+    } else if (prev.firstKey !== null && firstKey !== prev.firstKey) {
+      // Older messages were added above: keep what the user was reading in place.
+      el.scrollTop += el.scrollHeight - prev.height;
+    }
+    previous.current = { firstKey, height: el.scrollHeight, stick: props.stickToken };
+  }, [messages, props.stickToken]);
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+  };
+
+  // "Seen" goes under my latest message at or before the one the other side has read.
+  let seenKey: string | null = null;
+  if (peerReadId) {
+    const readIndex = messages.findIndex((m) => m.id === peerReadId);
+    for (let i = readIndex; i >= 0; i--) {
+      const m = messages[i];
+      if (m && m.senderId === myId) {
+        seenKey = m.key;
+        break;
+      }
+    }
+  }
+
+  return (
+    <div className="message-scroll" ref={scroller} onScroll={onScroll}>
+      {props.hasOlder && (
+        <div className="load-older">
+          <button type="button" className="button-quiet" onClick={props.onLoadOlder} disabled={props.loadingOlder}>
+            {props.loadingOlder ? "Loading…" : "Load earlier messages"}
+          </button>
+        </div>
+      )}
+      {messages.length === 0 && <p className="chat-empty muted">{props.emptyText}</p>}
+      <ol className="message-list" data-testid="message-list" role="log" aria-live="polite" aria-label={`Messages with ${peerName}`}>
+        {messages.map((m) => {
+          const mine = m.senderId === myId;
+          const pending = m.state !== "sent";
+          const status = statusText(m);
+          return (
+            <li
+              key={m.key}
+              className={`message ${mine ? "mine" : "theirs"} state-${m.state}`}
+              data-testid="message"
+              data-pending={pending ? "true" : undefined}
+              data-state={m.state}
+              data-message-id={m.id ?? undefined}
+              data-client-id={m.clientId}
+            >
+              <span className="visually-hidden">{mine ? "You" : peerName}: </span>
+              <p className="message-body">{m.body}</p>
+              <p className="message-meta">
+                {!pending && <time dateTime={m.createdAt}>{formatMessageTime(m.createdAt)}</time>}
+                {status && <span className="message-status">{status}</span>}
+                {m.key === seenKey && <span className="message-seen">Seen</span>}
+              </p>
+              {(m.state === "failed" || m.state === "queued") && (
+                <p className="message-actions">
+                  <button type="button" className="button-link" onClick={() => props.onRetry(m.clientId)}>
+                    Retry
+                  </button>
+                  {m.state === "failed" && (
+                    <button type="button" className="button-link" onClick={() => props.onDiscard(m.clientId)}>
+                      Discard
+                    </button>
+                  )}
+                </p>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+    </div>
+  );
+}

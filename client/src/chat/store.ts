@@ -1,0 +1,517 @@
+/**
+ * Live chat state for one signed-in user: the socket, the conversation list with unread
+ * counts, each conversation's messages, the user's unacknowledged messages, typing and read
+ * receipts. React reads it through `useSyncExternalStore` (see `useChat`).
+ *
+ * Nothing here is written to localStorage or any other storage: messages are PHI and live in
+ * memory only, and `stop()` drops them.
+ */
+import { io, type Socket } from "socket.io-client";
+import {
+  HISTORY_DEFAULT_LIMIT,
+  type Ack,
+  type ChatMessage,
+  type ClientEventName,
+  type ClientToServerEvents,
+  type ConversationSummary,
+  type ErrorBody,
+  type PublicUser,
+  type ServerToClientEvents,
+} from "@glp1/shared";
+import { api, describeError } from "../api.js";
+import { mergeMessages, newClientId, type PendingMessage } from "./merge.js";
+
+export const ACK_TIMEOUT_MS = 10_000;
+export const TYPING_THROTTLE_MS = 2_000;
+export const TYPING_SHOW_MS = 3_000;
+const RESEND_DELAY_MS = 5_000;
+
+export type ClinicSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+type Payload<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[0];
+type AckData<E extends ClientEventName> =
+  Parameters<ClientToServerEvents[E]>[1] extends (ack: Ack<infer T>) => void ? T : never;
+
+export type EmitResult<T> =
+  | { kind: "ok"; data: T }
+  | { kind: "error"; error: ErrorBody }
+  /** No acknowledgement within ACK_TIMEOUT_MS: the server may or may not have acted. */
+  | { kind: "timeout" }
+  /** Not connected: nothing was sent. */
+  | { kind: "offline" };
+
+/** `socket.timeout(ms).emit` without the per-event generics, for the one generic helper below. */
+interface LooseTimeoutEmitter {
+  emit(event: string, payload: unknown, callback: (err: unknown, ack: unknown) => void): unknown;
+}
+
+export type Connection = "connecting" | "connected" | "reconnecting";
+
+export interface Thread {
+  stored: ChatMessage[];
+  /** History received since the conversation was opened. */
+  loaded: boolean;
+  loadError: string | null;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  /** The other participant currently typing, if any. */
+  typingUserId: string | null;
+  /** The latest message the other participant has read. */
+  peerReadId: string | null;
+}
+
+export interface ChatSnapshot {
+  connection: Connection;
+  conversations: ConversationSummary[] | null;
+  conversationsError: string | null;
+  /** A message arrived for a conversation not in the list: offer a refresh. */
+  listStale: boolean;
+  activeId: string | null;
+  threads: Readonly<Record<string, Thread>>;
+  pending: readonly PendingMessage[];
+}
+
+export interface ChatStoreHooks {
+  /** The server saw a user-initiated event sent at `sentAt` (its idle timer restarted). */
+  activity(sentAt: number): void;
+  /** The session is gone: `expired` when the server said so, `unauthenticated` when refused. */
+  signedOut(reason: "expired" | "unauthenticated"): void;
+}
+
+const EMPTY_THREAD: Thread = {
+  stored: [],
+  loaded: false,
+  loadError: null,
+  hasOlder: false,
+  loadingOlder: false,
+  typingUserId: null,
+  peerReadId: null,
+};
+
+const INITIAL: ChatSnapshot = {
+  connection: "connecting",
+  conversations: null,
+  conversationsError: null,
+  listStale: false,
+  activeId: null,
+  threads: {},
+  pending: [],
+};
+
+const TRANSIENT_CODES = new Set(["RATE_LIMITED", "INTERNAL", "AUDIT_UNAVAILABLE"]);
+const SESSION_GONE_CODES = new Set(["UNAUTHENTICATED", "SESSION_EXPIRED"]);
+
+export class ChatStore {
+  private snapshot: ChatSnapshot = INITIAL;
+  private readonly listeners = new Set<() => void>();
+  private socket: ClinicSocket | null = null;
+  private stopped = true;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly resendTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly lastTypingSent = new Map<string, number>();
+  private readonly lastReadSent = new Map<string, string>();
+  private readonly inflight = new Set<string>();
+
+  constructor(
+    readonly me: PublicUser,
+    private readonly hooks: ChatStoreHooks,
+  ) {}
+
+  // ---- React binding -------------------------------------------------------------------
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  readonly getSnapshot = (): ChatSnapshot => this.snapshot;
+
+  private set(patch: Partial<ChatSnapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+
+  private setThread(id: string, update: (thread: Thread) => Thread): void {
+    const current = this.snapshot.threads[id] ?? EMPTY_THREAD;
+    this.set({ threads: { ...this.snapshot.threads, [id]: update(current) } });
+  }
+
+  private setSummary(id: string, update: (c: ConversationSummary) => ConversationSummary): boolean {
+    const list = this.snapshot.conversations;
+    if (!list) return true;
+    const index = list.findIndex((c) => c.id === id);
+    if (index === -1) return false;
+    const next = list.slice();
+    next[index] = update(list[index] as ConversationSummary);
+    this.set({ conversations: next });
+    return true;
+  }
+
+  private setPending(clientId: string, patch: Partial<PendingMessage> | null): void {
+    const pending =
+      patch === null
+        ? this.snapshot.pending.filter((p) => p.clientId !== clientId)
+        : this.snapshot.pending.map((p) => (p.clientId === clientId ? { ...p, ...patch } : p));
+    this.set({ pending });
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.snapshot = INITIAL;
+    const socket: ClinicSocket = io({ transports: ["websocket"], withCredentials: true, autoConnect: false });
+    this.socket = socket;
+
+    socket.on("connect", () => this.onConnect());
+    socket.on("disconnect", (reason) => {
+      if (this.stopped) return;
+      this.set({ connection: "reconnecting" });
+      // The server closed this socket on purpose (a node shutting down, or the session ended).
+      // Socket.IO will not retry by itself; a fresh handshake tells the two apart.
+      if (reason === "io server disconnect") this.scheduleReconnect(1_000);
+    });
+    socket.on("connect_error", (err) => {
+      if (this.stopped) return;
+      if (SESSION_GONE_CODES.has(err.message)) {
+        this.hooks.signedOut("unauthenticated");
+        return;
+      }
+      this.set({ connection: "reconnecting" });
+      // A refused handshake (middleware error) is not retried by Socket.IO; transport errors are.
+      if (!socket.active) this.scheduleReconnect(3_000);
+    });
+    socket.on("session:expired", () => {
+      if (!this.stopped) this.hooks.signedOut("expired");
+    });
+    socket.on("chat:message", ({ message }) => {
+      if (!this.stopped) this.receive(message);
+    });
+    socket.on("chat:typing", ({ conversationId, userId }) => {
+      if (!this.stopped) this.onTyping(conversationId, userId);
+    });
+    socket.on("chat:read", ({ conversationId, userId, messageId }) => {
+      if (!this.stopped) this.onRead(conversationId, userId, messageId);
+    });
+    socket.connect();
+  }
+
+  /** Disconnects and forgets everything (PHI included). Safe to call twice. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    for (const t of this.typingTimers.values()) clearTimeout(t);
+    for (const t of this.resendTimers.values()) clearTimeout(t);
+    this.typingTimers.clear();
+    this.resendTimers.clear();
+    this.lastTypingSent.clear();
+    this.lastReadSent.clear();
+    this.inflight.clear();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.removeAllListeners();
+      socket.disconnect();
+    }
+    this.set({ ...INITIAL });
+  }
+
+  private scheduleReconnect(delayMs: number): void {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      const socket = this.socket;
+      if (!this.stopped && socket && !socket.connected && !socket.active) socket.connect();
+    }, delayMs);
+  }
+
+  private onConnect(): void {
+    clearTimeout(this.reconnectTimer);
+    this.set({ connection: "connected" });
+    // Catch up from the server after every (re)connect: whatever was missed while away.
+    const active = this.snapshot.activeId;
+    if (active) void this.join(active, false);
+    // Resend what was never acknowledged, with the same clientId: the server deduplicates.
+    for (const p of this.snapshot.pending) {
+      if (p.state !== "failed") void this.deliver(p.clientId, false);
+    }
+  }
+
+  // ---- emitting ------------------------------------------------------------------------
+
+  private emit<E extends ClientEventName>(
+    event: E,
+    payload: Payload<E>,
+    userInitiated: boolean,
+  ): Promise<EmitResult<AckData<E>>> {
+    const socket = this.socket;
+    // Never let Socket.IO buffer events while offline: we resend ourselves on reconnect.
+    if (!socket || !socket.connected) return Promise.resolve({ kind: "offline" });
+    const sentAt = Date.now();
+    return new Promise((resolve) => {
+      const emitter = socket.timeout(ACK_TIMEOUT_MS) as unknown as LooseTimeoutEmitter;
+      emitter.emit(event, payload, (err, raw) => {
+        if (err) {
+          resolve({ kind: "timeout" });
+          return;
+        }
+        const ack = raw as Ack<AckData<E>> | null | undefined;
+        if (ack && ack.ok === true) {
+          if (userInitiated && !this.stopped) this.hooks.activity(sentAt);
+          resolve({ kind: "ok", data: ack.data });
+          return;
+        }
+        const error: ErrorBody =
+          ack && ack.ok === false && ack.error
+            ? ack.error
+            : { code: "INTERNAL", message: "The server gave an unexpected answer." };
+        if (SESSION_GONE_CODES.has(error.code)) {
+          if (!this.stopped) this.hooks.signedOut("unauthenticated");
+        } else if (userInitiated && !this.stopped) {
+          this.hooks.activity(sentAt);
+        }
+        resolve({ kind: "error", error });
+      });
+    });
+  }
+
+  // ---- conversations -------------------------------------------------------------------
+
+  async loadConversations(): Promise<void> {
+    try {
+      const { conversations } = await api.conversations();
+      if (this.stopped) return;
+      this.set({ conversations, conversationsError: null, listStale: false });
+    } catch (error) {
+      if (this.stopped) return;
+      this.set({ conversationsError: describeError(error) });
+    }
+  }
+
+  /** Shows a conversation: joins its room and fetches recent history. */
+  openConversation(id: string): void {
+    this.set({ activeId: id });
+    this.setThread(id, (t) => ({ ...t, loadError: null }));
+    if (this.socket?.connected) void this.join(id, true);
+    // Otherwise onConnect joins the active conversation.
+  }
+
+  closeConversation(): void {
+    this.set({ activeId: null });
+  }
+
+  private async join(id: string, userInitiated: boolean): Promise<void> {
+    const result = await this.emit("chat:join", { conversationId: id }, userInitiated);
+    if (this.stopped) return;
+    switch (result.kind) {
+      case "ok": {
+        const { messages } = result.data;
+        this.setThread(id, (t) => ({
+          ...t,
+          stored: mergeMessages(t.stored, messages),
+          hasOlder: t.loaded ? t.hasOlder : messages.length >= HISTORY_DEFAULT_LIMIT,
+          loaded: true,
+          loadError: null,
+        }));
+        this.noteLatest(id);
+        break;
+      }
+      case "offline":
+        break; // joined on connect
+      case "timeout":
+        this.setThread(id, (t) => ({ ...t, loadError: "The conversation did not load in time." }));
+        break;
+      case "error":
+        this.setThread(id, (t) => ({ ...t, loadError: result.error.message || "The conversation could not be loaded." }));
+        break;
+    }
+  }
+
+  async loadOlder(id: string): Promise<void> {
+    const thread = this.snapshot.threads[id];
+    const oldest = thread?.stored[0];
+    if (!thread || !oldest || thread.loadingOlder) return;
+    this.setThread(id, (t) => ({ ...t, loadingOlder: true }));
+    try {
+      const { messages } = await api.messages(id, { limit: HISTORY_DEFAULT_LIMIT, before: oldest.id });
+      if (this.stopped) return;
+      this.setThread(id, (t) => ({
+        ...t,
+        stored: mergeMessages(t.stored, messages),
+        hasOlder: messages.length >= HISTORY_DEFAULT_LIMIT,
+        loadingOlder: false,
+      }));
+    } catch (error) {
+      if (this.stopped) return;
+      this.setThread(id, (t) => ({ ...t, loadingOlder: false, loadError: describeError(error) }));
+    }
+  }
+
+  /** Keeps the list's `lastMessageAt` in step with what we hold. */
+  private noteLatest(id: string): void {
+    const last = this.snapshot.threads[id]?.stored.at(-1);
+    if (!last) return;
+    this.setSummary(id, (c) =>
+      c.lastMessageAt && c.lastMessageAt >= last.createdAt ? c : { ...c, lastMessageAt: last.createdAt },
+    );
+  }
+
+  // ---- inbound -------------------------------------------------------------------------
+
+  private receive(message: ChatMessage): void {
+    const id = message.conversationId;
+    const fromMe = message.senderId === this.me.id;
+    const known = this.snapshot.threads[id]?.stored.some((m) => m.id === message.id) ?? false;
+    this.setThread(id, (t) => ({
+      ...t,
+      stored: mergeMessages(t.stored, [message]),
+      typingUserId: t.typingUserId === message.senderId ? null : t.typingUserId,
+    }));
+    if (fromMe && this.snapshot.pending.some((p) => p.clientId === message.clientId)) {
+      this.setPending(message.clientId, null);
+      clearTimeout(this.resendTimers.get(message.clientId));
+      this.resendTimers.delete(message.clientId);
+    }
+    const inView =
+      this.snapshot.activeId === id && typeof document !== "undefined" && document.visibilityState === "visible";
+    const listed = this.setSummary(id, (c) => ({
+      ...c,
+      unread: !fromMe && !known && !inView ? c.unread + 1 : c.unread,
+      lastMessageAt: c.lastMessageAt && c.lastMessageAt >= message.createdAt ? c.lastMessageAt : message.createdAt,
+    }));
+    if (!listed) this.set({ listStale: true });
+  }
+
+  private onTyping(conversationId: string, userId: string): void {
+    if (userId === this.me.id) return;
+    this.setThread(conversationId, (t) => ({ ...t, typingUserId: userId }));
+    clearTimeout(this.typingTimers.get(conversationId));
+    this.typingTimers.set(
+      conversationId,
+      setTimeout(() => {
+        this.typingTimers.delete(conversationId);
+        if (!this.stopped) this.setThread(conversationId, (t) => ({ ...t, typingUserId: null }));
+      }, TYPING_SHOW_MS),
+    );
+  }
+
+  private onRead(conversationId: string, userId: string, messageId: string): void {
+    if (userId === this.me.id) {
+      // Read in another tab of ours.
+      this.lastReadSent.set(conversationId, messageId);
+      this.setSummary(conversationId, (c) => (c.unread === 0 ? c : { ...c, unread: 0 }));
+      return;
+    }
+    this.setThread(conversationId, (t) => ({ ...t, peerReadId: messageId }));
+  }
+
+  // ---- outbound ------------------------------------------------------------------------
+
+  send(conversationId: string, body: string): void {
+    const pending: PendingMessage = {
+      clientId: newClientId(),
+      conversationId,
+      body,
+      createdAt: new Date().toISOString(),
+      state: "sending",
+    };
+    this.set({ pending: [...this.snapshot.pending, pending] });
+    this.lastTypingSent.delete(conversationId);
+    void this.deliver(pending.clientId, true);
+  }
+
+  /** Sends (or resends, with the same clientId) one of the user's pending messages. */
+  private async deliver(clientId: string, userInitiated: boolean): Promise<void> {
+    const pending = this.snapshot.pending.find((p) => p.clientId === clientId);
+    if (!pending || this.inflight.has(clientId)) return;
+    clearTimeout(this.resendTimers.get(clientId));
+    this.resendTimers.delete(clientId);
+    if (!this.socket?.connected) {
+      this.setPending(clientId, { state: "queued" });
+      return;
+    }
+    this.inflight.add(clientId);
+    this.setPending(clientId, { state: "sending", error: undefined });
+    const result = await this.emit(
+      "chat:send",
+      { conversationId: pending.conversationId, body: pending.body, clientId },
+      userInitiated,
+    );
+    this.inflight.delete(clientId);
+    if (this.stopped) return;
+    switch (result.kind) {
+      case "ok":
+        this.setPending(clientId, null);
+        this.receive(result.data.message);
+        break;
+      case "offline":
+        this.setPending(clientId, { state: "queued" });
+        break;
+      case "timeout":
+        this.setPending(clientId, { state: "queued" });
+        this.scheduleResend(clientId);
+        break;
+      case "error":
+        if (TRANSIENT_CODES.has(result.error.code)) {
+          this.setPending(clientId, { state: "queued", error: result.error.message });
+          this.scheduleResend(clientId);
+        } else {
+          this.setPending(clientId, { state: "failed", error: result.error.message || "The message was not accepted." });
+        }
+        break;
+    }
+  }
+
+  private scheduleResend(clientId: string): void {
+    clearTimeout(this.resendTimers.get(clientId));
+    this.resendTimers.set(
+      clientId,
+      setTimeout(() => {
+        this.resendTimers.delete(clientId);
+        if (!this.stopped) void this.deliver(clientId, false);
+      }, RESEND_DELAY_MS),
+    );
+  }
+
+  retry(clientId: string): void {
+    void this.deliver(clientId, true);
+  }
+
+  discard(clientId: string): void {
+    clearTimeout(this.resendTimers.get(clientId));
+    this.resendTimers.delete(clientId);
+    if (!this.inflight.has(clientId)) this.setPending(clientId, null);
+  }
+
+  /** The user is typing: tell the other side, at most once per TYPING_THROTTLE_MS. */
+  typing(conversationId: string): void {
+    const now = Date.now();
+    const last = this.lastTypingSent.get(conversationId) ?? 0;
+    if (now - last < TYPING_THROTTLE_MS || !this.socket?.connected) return;
+    this.lastTypingSent.set(conversationId, now);
+    void this.emit("chat:typing", { conversationId }, true);
+  }
+
+  /**
+   * The user is looking at the conversation: report its latest message read. Call only on the
+   * user's behalf (a chat:read renews the session; a push alone must not). Returns whether
+   * anything was sent.
+   */
+  markRead(conversationId: string): boolean {
+    const thread = this.snapshot.threads[conversationId];
+    const last = thread?.loaded ? thread.stored.at(-1) : undefined;
+    if (!last || this.lastReadSent.get(conversationId) === last.id) return false;
+    const unread = this.snapshot.conversations?.find((c) => c.id === conversationId)?.unread ?? 0;
+    if (last.senderId === this.me.id && unread === 0) return false;
+    if (!this.socket?.connected) return false;
+    this.lastReadSent.set(conversationId, last.id);
+    this.setSummary(conversationId, (c) => (c.unread === 0 ? c : { ...c, unread: 0 }));
+    void this.emit("chat:read", { conversationId, messageId: last.id }, true).then((result) => {
+      if (result.kind !== "ok" && this.lastReadSent.get(conversationId) === last.id) {
+        this.lastReadSent.delete(conversationId);
+      }
+    });
+    return true;
+  }
+}
