@@ -18,6 +18,18 @@ import { createChatModels } from "./features/chat/chat.model.js";
 import { createChatRoutes } from "./features/chat/chat.routes.js";
 import { type ChatService, createChatService } from "./features/chat/chat.service.js";
 import { chatSocketHandlers } from "./features/chat/chat.socket.js";
+import { createAlertModel } from "./features/alerts/alerts.model.js";
+import { type AlertService, createAlertService } from "./features/alerts/alerts.service.js";
+import { createTaskModel } from "./features/tasks/tasks.model.js";
+import { createAlertRoutes } from "./features/alerts/alerts.routes.js";
+import { alertSocketHandlers } from "./features/alerts/alerts.socket.js";
+import { createReadingModel } from "./features/metrics/metrics.model.js";
+import { createMetricsRoutes } from "./features/metrics/metrics.routes.js";
+import { createMetricsService, type MetricsService } from "./features/metrics/metrics.service.js";
+import { metricsSocketHandlers } from "./features/metrics/metrics.socket.js";
+import { createTaskService, type TaskService } from "./features/tasks/tasks.service.js";
+import { type Access, createAccess } from "./auth/access.js";
+import { createNotifier } from "./realtime/notifier.js";
 import { createHttpApp } from "./http/app.js";
 import { FieldCipher } from "./infra/crypto/fieldCipher.js";
 import { Keyring } from "./infra/crypto/keyring.js";
@@ -34,6 +46,9 @@ export async function openDatabase(config: Pick<Config, "mongoUri" | "masterKey"
     careTeams: createCareTeamModel(conn),
     audit: createAuditModel(conn),
     ...createChatModels(conn, cipher),
+    alerts: createAlertModel(conn, cipher),
+    readings: createReadingModel(conn, cipher),
+    tasks: createTaskModel(conn),
   };
   await Promise.all(Object.values(models).map((m) => m.init()));
   return { conn, cipher, models };
@@ -51,7 +66,7 @@ export interface RunningApp {
   sessions: RedisSessionStore;
   httpServer: HttpServer;
   logger: Logger;
-  services: { auth: AuthService; chat: ChatService; admin: AdminService };
+  services: { auth: AuthService; chat: ChatService; admin: AdminService; access: Access; alerts: AlertService; tasks: TaskService; metrics: MetricsService };
   close(): Promise<void>;
 }
 
@@ -83,6 +98,13 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   const auth = createAuthService({ users: models.users, cipher: db.cipher, bcryptCost: config.bcryptCost });
   const chat = createChatService(models);
   const admin = createAdminService(models);
+  const notifier = createNotifier();
+  const access = createAccess(models);
+  const alerts = createAlertService({ alerts: models.alerts, access, notifier });
+  const tasks = createTaskService({ tasks: models.tasks, access, notifier });
+  const metrics = createMetricsService({ readings: models.readings, alerts, access, notifier });
+  const metricsRoutes = createMetricsRoutes({ metrics, audit });
+  const alertRoutes = createAlertRoutes({ alerts, audit });
 
   const httpServer = createServer();
   const realtime = createRealtime(httpServer, {
@@ -90,7 +112,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     sessions,
     audit,
     logger,
-    handlers: { ...chatSocketHandlers(chat) },
+    handlers: { ...chatSocketHandlers(chat), ...metricsSocketHandlers(metrics), ...alertSocketHandlers(alerts) },
     allowedOrigins: config.allowedOrigins,
     cookieName,
     sessionSecret: config.sessionSecret,
@@ -98,6 +120,8 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     namespace: config.namespace,
     trustProxy: config.trustProxy !== false,
   });
+
+  notifier.bind(realtime.io);
 
   const app = createHttpApp({
     logger,
@@ -107,19 +131,26 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     trustProxy: config.trustProxy,
     secureCookies: config.secureCookies,
     clientDist: config.clientDist,
-    api: {
-      "/auth": createAuthRoutes({
-        auth,
-        audit,
-        sessions,
-        idleTimeoutMs: config.idleTimeoutMs,
-        absoluteLifetimeMs: config.absoluteLifetimeMs,
-        endSessionSockets: realtime.endSession,
-      }),
-      "/conversations": createChatRoutes({ chat, audit }),
-      "/admin": createAdminRoutes({ auth, admin, audit }),
-      "/audit": createAuditRoutes({ audit, model: models.audit }),
-    },
+    api: [
+      [
+        "/auth",
+        createAuthRoutes({
+          auth,
+          audit,
+          sessions,
+          idleTimeoutMs: config.idleTimeoutMs,
+          absoluteLifetimeMs: config.absoluteLifetimeMs,
+          endSessionSockets: realtime.endSession,
+        }),
+      ],
+      ["/conversations", createChatRoutes({ chat, audit })],
+      ["/admin", createAdminRoutes({ auth, admin, audit })],
+      ["/audit", createAuditRoutes({ audit, model: models.audit })],
+      ["/metrics", metricsRoutes.report],
+      ["/patients", metricsRoutes.byPatient],
+      ["/patients", alertRoutes.byPatient],
+      ["/alerts", alertRoutes.ack],
+    ],
     ready: async () => {
       await db.conn.db!.admin().ping();
       await redis.ping();
@@ -143,5 +174,5 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
       await db.conn.close();
     })());
 
-  return { url: `http://${host}:${port}`, port, config, db, redis, audit, sessions, httpServer, logger, services: { auth, chat, admin }, close };
+  return { url: `http://${host}:${port}`, port, config, db, redis, audit, sessions, httpServer, logger, services: { auth, chat, admin, access, alerts, tasks, metrics }, close };
 }

@@ -1,5 +1,17 @@
 import type { ErrorBody } from "./errors.js";
 import type { ChatMessage, ChatReadInput, ChatSendInput } from "./chat.js";
+import type { AlertView, PatientInstruction } from "./clinical/alerts.js";
+import type { Reading, ReportMetricsInput } from "./clinical/metrics.js";
+
+/** A care-team task (intake review, refill request); no PHI inside. */
+export interface TaskNotice {
+  id: string;
+  patientId: string;
+  kind: string;
+  refId: string;
+  status: "open" | "done";
+  createdAt: string;
+}
 
 /** Every acknowledgement has this shape. */
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
@@ -10,6 +22,9 @@ export interface ClientToServerEvents {
   "chat:send": (payload: ChatSendInput, ack: AckFn<{ message: ChatMessage }>) => void;
   "chat:typing": (payload: { conversationId: string }, ack: AckFn<Record<string, never>>) => void;
   "chat:read": (payload: ChatReadInput, ack: AckFn<Record<string, never>>) => void;
+  "metrics:subscribe": (payload: { patientId: string }, ack: AckFn<Record<string, never>>) => void;
+  "metrics:report": (payload: ReportMetricsInput, ack: AckFn<{ readings: Reading[]; instructions: PatientInstruction[] }>) => void;
+  "alert:ack": (payload: { alertId: string }, ack: AckFn<{ alert: AlertView }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -17,6 +32,12 @@ export interface ServerToClientEvents {
   "chat:typing": (payload: { conversationId: string; userId: string }) => void;
   "chat:read": (payload: { conversationId: string; userId: string; messageId: string }) => void;
   "session:expired": (payload: Record<string, never>) => void;
+  "metrics:update": (payload: { patientId: string; readings: Reading[] }) => void;
+  "alert:new": (payload: { alert: AlertView }) => void;
+  "alert:updated": (payload: { alert: AlertView }) => void;
+  /** To the patient: what to do now (988, 911) after a crisis red flag. */
+  "alert:instructions": (payload: { instructions: PatientInstruction[] }) => void;
+  "task:new": (payload: { task: TaskNotice }) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;

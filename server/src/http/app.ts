@@ -15,8 +15,8 @@ export interface HttpAppDeps {
   trustProxy: string | false;
   secureCookies: boolean;
   clientDist: string | null;
-  /** Feature routers, mounted under /api. */
-  api: Record<string, express.Router>;
+  /** Feature routers as [mount path, router], mounted under /api in order (several may share a path). */
+  api: Array<[string, express.Router]>;
   ready: () => Promise<void>;
 }
 
@@ -87,7 +87,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   api.use(sameOriginWrites(deps.allowedOrigins));
   api.use(express.json({ limit: MAX_BODY, strict: true }));
   api.use(deps.sessionMiddleware);
-  for (const [mount, router] of Object.entries(deps.api)) api.use(mount, router);
+  for (const [mount, router] of deps.api) api.use(mount, router);
   api.use((_req, _res, next) => next(new AppError("NOT_FOUND", "no such endpoint")));
   app.use("/api", api);
 

@@ -7,6 +7,8 @@ describe("toErrorBody", () => {
     ["an AppError", new AppError("FORBIDDEN", "no"), 403, "FORBIDDEN"],
     ["a validation AppError", new AppError("VALIDATION_FAILED", "bad", ["email"]), 400, "VALIDATION_FAILED"],
     ["a conflict", new AppError("CONFLICT", "taken"), 409, "CONFLICT"],
+    ["an illegal status change", new AppError("INVALID_TRANSITION", "already signed"), 409, "INVALID_TRANSITION"],
+    ["a titration rule", new AppError("TITRATION_RULE", "one step at a time"), 422, "TITRATION_RULE"],
     ["an audit outage", new AppError("AUDIT_UNAVAILABLE", "down"), 503, "AUDIT_UNAVAILABLE"],
     ["an oversize body", Object.assign(new Error("too large"), { type: "entity.too.large", status: 413, expose: true }), 413, "PAYLOAD_TOO_LARGE"],
     ["malformed JSON", Object.assign(new Error("Unexpected token"), { type: "entity.parse.failed", status: 400, expose: true }), 400, "BAD_REQUEST"],

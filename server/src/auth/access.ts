@@ -1,0 +1,58 @@
+import { Types } from "mongoose";
+import type { Actor, AuditTarget } from "../audit/audited.js";
+import { forbidden } from "../http/errors.js";
+import type { CareTeamModel } from "./careTeam.model.js";
+
+/** Why access to a patient's record was granted (kept for the audit trail). */
+export type AccessBasis = "self" | "care_team" | "admin";
+
+export interface PatientAccessOptions {
+  /** Admins may read this (exports, signature checks); never clinical write paths. */
+  admin?: boolean;
+  /** The patient themself may (default true). */
+  self?: boolean;
+}
+
+/**
+ * The one place that decides who may touch a patient's record: the patient, a physician
+ * in their care team (from the database, never from the request), and admins where a
+ * route says so. Every patient-scoped service calls this first; it names the patient on
+ * the audit target so refusals are audited against the right record.
+ */
+export function createAccess(deps: { careTeams: CareTeamModel }) {
+  const { careTeams } = deps;
+
+  async function isInCareTeam(physicianId: string, patientId: string): Promise<boolean> {
+    if (!Types.ObjectId.isValid(physicianId) || !Types.ObjectId.isValid(patientId)) return false;
+    return (await careTeams.exists({ patientId, physicianIds: new Types.ObjectId(physicianId) })) !== null;
+  }
+
+  async function careTeamOf(patientId: string): Promise<string[]> {
+    const team = await careTeams.findOne({ patientId }, { physicianIds: 1 }).lean();
+    return (team?.physicianIds ?? []).map(String);
+  }
+
+  /** Patients in a physician's panel. */
+  async function panelOf(physicianId: string): Promise<string[]> {
+    const teams = await careTeams.find({ physicianIds: new Types.ObjectId(physicianId) }, { patientId: 1 }).lean();
+    return teams.map((t) => String(t.patientId));
+  }
+
+  async function assertPatientAccess(actor: Actor, patientId: string, target: AuditTarget, opts: PatientAccessOptions = {}): Promise<AccessBasis> {
+    target.patientId = patientId;
+    if (actor.role === "patient" && actor.userId === patientId && opts.self !== false) return "self";
+    if (actor.role === "physician" && (await isInCareTeam(actor.userId, patientId))) return "care_team";
+    if (actor.role === "admin" && opts.admin) return "admin";
+    throw forbidden();
+  }
+
+  /** Only a physician in the patient's care team (prescribing, acknowledging alerts). */
+  async function assertTreatingPhysician(actor: Actor, patientId: string, target: AuditTarget): Promise<void> {
+    target.patientId = patientId;
+    if (actor.role !== "physician" || !(await isInCareTeam(actor.userId, patientId))) throw forbidden();
+  }
+
+  return { isInCareTeam, careTeamOf, panelOf, assertPatientAccess, assertTreatingPhysician };
+}
+
+export type Access = ReturnType<typeof createAccess>;

@@ -1,0 +1,141 @@
+import type { MetricKind, MetricsQuery, PatientInstruction, Reading, ReadingValue, ReportMetricsInput } from "@glp1/shared";
+import type { Actor, AuditTarget } from "../../audit/audited.js";
+import type { Access } from "../../auth/access.js";
+import { forbidden } from "../../http/errors.js";
+import type { Notifier } from "../../realtime/notifier.js";
+import { rooms } from "../../realtime/rooms.js";
+import type { AlertService, Finding } from "../alerts/alerts.service.js";
+import { heartRateRise, instantFindings, missedDoses, rapidWeightLoss, severeGiDays, strongestPerKind } from "../alerts/rules.js";
+import type { ReadingModel, ReadingRecord } from "./metrics.model.js";
+import { type NormalizedReading, normalizeReading } from "./normalize.js";
+
+const DAY = 86_400_000;
+
+export function toReading(r: ReadingRecord): Reading {
+  return {
+    id: String(r._id),
+    patientId: String(r.patientId),
+    kind: r.kind,
+    value: JSON.parse(r.value) as ReadingValue,
+    unit: r.unit,
+    observedAt: r.observedAt.toISOString(),
+    entered: JSON.parse(r.entered) as Reading["entered"],
+    createdAt: r.createdAt.toISOString(),
+  };
+}
+
+/**
+ * Health metrics: a patient reports readings (REST or socket, same function), they are
+ * normalized, sealed, stored, checked against the red-flag rules, and pushed to the
+ * patient's room, which only the patient and their care team can join.
+ */
+export function createMetricsService(deps: { readings: ReadingModel; alerts: AlertService; access: Access; notifier: Notifier }) {
+  const { readings, alerts, access, notifier } = deps;
+
+  async function report(
+    actor: Actor,
+    input: ReportMetricsInput,
+    target: AuditTarget,
+  ): Promise<{ readings: Reading[]; instructions: PatientInstruction[] }> {
+    target.resource = "reading";
+    if (actor.role !== "patient") throw forbidden();
+    const patientId = actor.userId;
+    target.patientId = patientId;
+    // Every reading is checked before any is stored: a bad one refuses the whole report.
+    const now = Date.now();
+    const normalized = input.readings.map((r, i) => normalizeReading(r, `readings.${i}`, now));
+    const stored: ReadingRecord[] = [];
+    const fresh: NormalizedReading[] = [];
+    for (const [i, n] of normalized.entries()) {
+      const dedupeKey = input.requestId ? `${input.requestId}:${i}` : undefined;
+      try {
+        const doc = await readings.create({
+          patientId,
+          kind: n.kind,
+          value: JSON.stringify(n.value),
+          unit: n.unit,
+          entered: JSON.stringify(n.entered),
+          observedAt: n.observedAt,
+          ...(dedupeKey ? { dedupeKey } : {}),
+        });
+        stored.push(doc);
+        fresh.push(n);
+      } catch (err) {
+        const prior = (err as { code?: number }).code === 11000 && dedupeKey ? await readings.findOne({ patientId, dedupeKey }) : null;
+        if (!prior) throw err;
+        stored.push(prior);
+      }
+    }
+    const views = stored.map(toReading);
+    target.resourceId = views[0]?.id ?? null;
+    const findings = await evaluate(patientId, fresh);
+    const { instructions } = await alerts.raise(patientId, findings, "reading", views[0]?.id ?? null);
+    notifier.toRoom(rooms.patient(patientId), "metrics:update", { patientId, readings: views });
+    return { readings: views, instructions };
+  }
+
+  /** Run the red-flag rules over new readings, loading only the history each rule needs. */
+  async function evaluate(patientId: string, fresh: NormalizedReading[]): Promise<Finding[]> {
+    const findings = fresh.flatMap((r) => instantFindings(r));
+    const latest = (kind: MetricKind) => fresh.filter((r) => r.kind === kind);
+    const history = async (kind: MetricKind, from: Date, to: Date) =>
+      (await readings.find({ patientId, kind, observedAt: { $gte: from, $lte: to } }).sort({ observedAt: 1 })).map(toReading);
+
+    for (const w of latest("weight")) {
+      const past = await history("weight", new Date(w.observedAt.getTime() - 28 * DAY), w.observedAt);
+      const f = rapidWeightLoss(
+        past.map((p) => ({ kg: p.value as number, at: new Date(p.observedAt) })),
+        { kg: w.value as number, at: w.observedAt },
+      );
+      if (f) findings.push(f);
+    }
+    const hrs = latest("heart_rate");
+    if (hrs.length > 0) {
+      const first = (await readings.find({ patientId, kind: "heart_rate" }).sort({ observedAt: 1 }).limit(3)).map(toReading);
+      const sortedFirst = first.map((r) => r.value as number).sort((a, b) => a - b);
+      const baseline = sortedFirst.length >= 3 ? sortedFirst[1]! : null;
+      const newest = hrs.reduce((a, b) => (a.observedAt > b.observedAt ? a : b));
+      const recent = (await readings.find({ patientId, kind: "heart_rate", observedAt: { $lte: newest.observedAt } }).sort({ observedAt: -1 }).limit(2))
+        .map(toReading)
+        .reverse();
+      const f = heartRateRise(baseline, recent.map((r) => r.value as number));
+      if (f) findings.push(f);
+    }
+    const gis = latest("gi");
+    if (gis.length > 0) {
+      const newest = gis.reduce((a, b) => (a.observedAt > b.observedAt ? a : b)).observedAt;
+      const past = await history("gi", new Date(newest.getTime() - 3 * DAY), newest);
+      const f = severeGiDays(
+        past.map((p) => ({ ...(p.value as { vomiting: number; diarrhea: number }), at: new Date(p.observedAt) })),
+        newest,
+      );
+      if (f) findings.push(f);
+    }
+    for (const d of latest("dose")) {
+      const prev = await readings.findOne({ patientId, kind: "dose", observedAt: { $lt: d.observedAt } }).sort({ observedAt: -1 });
+      const f = missedDoses(prev ? prev.observedAt : null, d.observedAt);
+      if (f) findings.push(f);
+    }
+    return strongestPerKind(findings);
+  }
+
+  async function query(actor: Actor, patientId: string, q: MetricsQuery, target: AuditTarget): Promise<Reading[]> {
+    target.resource = "reading";
+    await access.assertPatientAccess(actor, patientId, target);
+    const filter: Record<string, unknown> = { patientId };
+    if (q.kind) filter.kind = q.kind;
+    if (q.from || q.to) filter.observedAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
+    const docs = await readings.find(filter).sort({ observedAt: 1 }).limit(q.limit);
+    return docs.map(toReading);
+  }
+
+  /** May this user watch the patient's live feed? (The socket door joins the room.) */
+  async function authorizeFeed(actor: Actor, patientId: string, target: AuditTarget): Promise<void> {
+    target.resource = "reading";
+    await access.assertPatientAccess(actor, patientId, target);
+  }
+
+  return { report, query, authorizeFeed, evaluate };
+}
+
+export type MetricsService = ReturnType<typeof createMetricsService>;

@@ -1,0 +1,24 @@
+import { objectIdSchema, reportMetricsSchema } from "@glp1/shared";
+import { z } from "zod";
+import type { EventHandlers } from "../../realtime/pipeline.js";
+import { rooms } from "../../realtime/rooms.js";
+import type { MetricsService } from "./metrics.service.js";
+
+export function metricsSocketHandlers(metrics: MetricsService): Pick<EventHandlers, "metrics:subscribe" | "metrics:report"> {
+  return {
+    "metrics:subscribe": {
+      schema: z.strictObject({ patientId: objectIdSchema }),
+      resource: "reading",
+      async run({ actor, socket }, input, target) {
+        await metrics.authorizeFeed(actor, input.patientId, target);
+        await socket.join(rooms.patient(input.patientId));
+        return {};
+      },
+    },
+    "metrics:report": {
+      schema: reportMetricsSchema,
+      resource: "reading",
+      run: ({ actor }, input, target) => metrics.report(actor, input, target),
+    },
+  };
+}

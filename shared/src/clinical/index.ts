@@ -1,0 +1,4 @@
+export * from "./drugs.js";
+export * from "./metrics.js";
+export * from "./redFlags.js";
+export * from "./alerts.js";
