@@ -27,7 +27,12 @@ import { createReadingModel } from "./features/metrics/metrics.model.js";
 import { createMetricsRoutes } from "./features/metrics/metrics.routes.js";
 import { createMetricsService, type MetricsService } from "./features/metrics/metrics.service.js";
 import { metricsSocketHandlers } from "./features/metrics/metrics.socket.js";
+import { createFhirRoutes } from "./features/fhir/fhir.routes.js";
+import { createFhirService, type FhirSection } from "./features/fhir/fhir.service.js";
+import { intakeSection, prescriptionSection } from "./features/fhir/fhir.sections.js";
 import { createTaskService, type TaskService } from "./features/tasks/tasks.service.js";
+import { createPrescriptionModels, createPrescriptionRoutes, createPrescriptionService, type PrescriptionService } from "./features/prescriptions/index.js";
+import { createIntakeModel, createIntakeRoutes, createIntakeService, type IntakeService } from "./features/intake/index.js";
 import { type Access, createAccess } from "./auth/access.js";
 import { createNotifier } from "./realtime/notifier.js";
 import { createHttpApp } from "./http/app.js";
@@ -49,6 +54,8 @@ export async function openDatabase(config: Pick<Config, "mongoUri" | "masterKey"
     alerts: createAlertModel(conn, cipher),
     readings: createReadingModel(conn, cipher),
     tasks: createTaskModel(conn),
+    ...createPrescriptionModels(conn, cipher),
+    intakes: createIntakeModel(conn, cipher),
   };
   await Promise.all(Object.values(models).map((m) => m.init()));
   return { conn, cipher, models };
@@ -66,7 +73,7 @@ export interface RunningApp {
   sessions: RedisSessionStore;
   httpServer: HttpServer;
   logger: Logger;
-  services: { auth: AuthService; chat: ChatService; admin: AdminService; access: Access; alerts: AlertService; tasks: TaskService; metrics: MetricsService };
+  services: { auth: AuthService; chat: ChatService; admin: AdminService; access: Access; alerts: AlertService; tasks: TaskService; metrics: MetricsService; prescriptions: PrescriptionService; intake: IntakeService };
   close(): Promise<void>;
 }
 
@@ -102,9 +109,15 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   const access = createAccess(models);
   const alerts = createAlertService({ alerts: models.alerts, access, notifier });
   const tasks = createTaskService({ tasks: models.tasks, access, notifier });
+  const prescriptions = createPrescriptionService({ prescriptions: models.prescriptions, signingKeys: models.signingKeys, access, tasks });
+  const prescriptionRoutes = createPrescriptionRoutes({ prescriptions, audit });
+  const intake = createIntakeService({ intakes: models.intakes, access, alerts, tasks });
+  const intakeRoutes = createIntakeRoutes({ intake, audit });
   const metrics = createMetricsService({ readings: models.readings, alerts, access, notifier });
   const metricsRoutes = createMetricsRoutes({ metrics, audit });
   const alertRoutes = createAlertRoutes({ alerts, audit });
+  const fhirSections: FhirSection[] = [intakeSection(models.intakes), prescriptionSection(models.prescriptions)];
+  const fhir = createFhirService({ users: models.users, readings: models.readings, access, sections: fhirSections });
 
   const httpServer = createServer();
   const realtime = createRealtime(httpServer, {
@@ -150,6 +163,11 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
       ["/patients", metricsRoutes.byPatient],
       ["/patients", alertRoutes.byPatient],
       ["/alerts", alertRoutes.ack],
+      ["/patients", createFhirRoutes({ fhir, audit })],
+      ["/prescriptions", prescriptionRoutes.prescriptions],
+      ["/patients", prescriptionRoutes.byPatient],
+      ["/intake", intakeRoutes.intake],
+      ["/patients", intakeRoutes.byPatient],
     ],
     ready: async () => {
       await db.conn.db!.admin().ping();
@@ -174,5 +192,5 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
       await db.conn.close();
     })());
 
-  return { url: `http://${host}:${port}`, port, config, db, redis, audit, sessions, httpServer, logger, services: { auth, chat, admin, access, alerts, tasks, metrics }, close };
+  return { url: `http://${host}:${port}`, port, config, db, redis, audit, sessions, httpServer, logger, services: { auth, chat, admin, access, alerts, tasks, metrics, prescriptions, intake }, close };
 }

@@ -32,10 +32,26 @@ export const newPasswordSchema = z
 
 export const nameSchema = z.string().trim().min(1).max(120);
 
+/** A 6-digit TOTP code as shown by an authenticator app (spaces allowed, as apps group the digits). */
+export const totpCodeSchema = z
+  .string()
+  .transform((s) => s.replace(/\s+/g, ""))
+  .pipe(z.string().regex(/^\d{6}$/, { message: "must be a 6-digit code" }));
+
+/** A one-time recovery code (`xxxxx-xxxxx`); case, spaces and dashes do not matter. */
+export const recoveryCodeSchema = z
+  .string()
+  .max(40)
+  .transform((s) => s.replace(/[\s-]+/g, "").toLowerCase())
+  .pipe(z.string().regex(/^[a-z2-7]{10}$/, { message: "must be a recovery code" }));
+
 export const loginSchema = z.strictObject({
   email: emailSchema,
   password: loginPasswordSchema,
-  totp: z.string().regex(/^\d{6}$/).optional(),
+  /** The second factor, for an account with MFA enrolled: a TOTP code… */
+  totp: totpCodeSchema.optional(),
+  /** …or one of its one-time recovery codes. */
+  recoveryCode: recoveryCodeSchema.optional(),
 });
 export type LoginInput = z.infer<typeof loginSchema>;
 
@@ -75,3 +91,47 @@ export interface SessionInfo {
   absoluteExpiresAt: string;
   idleTimeoutMs: number;
 }
+
+/** `POST /api/auth/mfa/confirm`: the first code from the authenticator activates MFA. */
+export const mfaConfirmSchema = z.strictObject({ totp: totpCodeSchema });
+export type MfaConfirmInput = z.infer<typeof mfaConfirmSchema>;
+
+/** `POST /api/auth/mfa/enroll` answers this once; the secret is never shown again. */
+export interface MfaEnrollment {
+  /** Base32 TOTP secret (SHA-1, 6 digits, 30 s). */
+  secret: string;
+  /** `otpauth://totp/…` for a QR code. */
+  otpauthUrl: string;
+  /** Ten one-time codes, each usable once in place of a TOTP code. */
+  recoveryCodes: string[];
+}
+
+/** Where a user stands with MFA (in `login` and `me` answers). */
+export interface MfaStatus {
+  /** MFA is active on the account. */
+  enrolled: boolean;
+  /** This session was established (or upgraded) with a second factor. */
+  verified: boolean;
+  /** The role must have MFA before any PHI access, and this session does not have it yet. */
+  enrollmentRequired: boolean;
+}
+
+/** `POST /api/auth/password`: re-authenticate with the current password. */
+export const changePasswordSchema = z.strictObject({
+  currentPassword: loginPasswordSchema,
+  newPassword: newPasswordSchema,
+});
+export type ChangePasswordInput = z.infer<typeof changePasswordSchema>;
+
+/** One of the caller's sessions (`GET /api/auth/sessions`); `id` is an opaque handle, never the session id. */
+export interface SessionView {
+  id: string;
+  current: boolean;
+  createdAt: string | null;
+  lastActivityAt: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A session handle as it appears in `DELETE /api/auth/sessions/:id`. */
+export const sessionHandleSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, { message: "must be a session id" });

@@ -15,6 +15,16 @@ export interface User {
   passwordHash: string;
   active: boolean;
   createdAt: Date;
+  /** MFA (TOTP) is active: login needs a code or a recovery code. */
+  mfaEnabled: boolean;
+  /** The active TOTP secret, sealed by hand with the FieldCipher (AAD `users|mfaSecret|<id>`). */
+  mfaSecret: string | null;
+  /** A secret shown at enrollment and not yet confirmed (AAD `users|mfaPending|<id>`). */
+  mfaPending: string | null;
+  /** Keyed HMACs of the unused recovery codes (each is pulled when used). */
+  mfaRecovery: string[];
+  mfaPendingRecovery: string[];
+  mfaEnabledAt: Date | null;
 }
 
 export type UserDoc = HydratedDocument<User>;
@@ -31,6 +41,14 @@ export function createUserModel(conn: Connection, cipher: FieldCipher): UserMode
       passwordHash: { type: String, required: true },
       active: { type: Boolean, required: true, default: true },
       createdAt: { type: Date, required: true, default: () => new Date() },
+      // Sealed by the MFA service itself (not the plugin), so enrollment can be a
+      // conditional updateOne; the plugin only knows name and email.
+      mfaEnabled: { type: Boolean, required: true, default: false },
+      mfaSecret: { type: String, default: null },
+      mfaPending: { type: String, default: null },
+      mfaRecovery: { type: [String], default: [] },
+      mfaPendingRecovery: { type: [String], default: [] },
+      mfaEnabledAt: { type: Date, default: null },
     },
     { collection: "users", versionKey: false },
   );

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { ROLES, type Role } from "@glp1/shared";
 import { z } from "zod";
 
 /**
@@ -32,7 +33,43 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ID: z.string().optional(),
   APP_NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,40}$/).default("glp1"),
+  /** Roles that must complete a second factor before any PHI access; "" for none. */
+  MFA_REQUIRED_ROLES: z
+    .string()
+    .default("physician,admin")
+    .transform((s) => [...new Set(s.split(",").map((r) => r.trim()).filter(Boolean))])
+    .pipe(z.array(z.enum(ROLES))),
+  MFA_ISSUER: z.string().min(1).max(60).default("GLP-1 Care"),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().positive().default(900),
+  LOGIN_LOCKOUT_SECONDS: z.coerce.number().positive().default(900),
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(100),
+  LOGIN_IP_WINDOW_SECONDS: z.coerce.number().positive().default(900),
+  REGISTER_MAX_PER_IP: z.coerce.number().int().min(1).default(10),
+  REGISTER_IP_WINDOW_SECONDS: z.coerce.number().positive().default(3600),
+  SOCKET_EVENTS_MAX: z.coerce.number().int().min(1).default(120),
+  SOCKET_EVENTS_WINDOW_SECONDS: z.coerce.number().positive().default(10),
+  SOCKET_MAX_PER_USER: z.coerce.number().int().min(1).default(20),
 });
+
+/** Budgets enforced in Redis (see `auth/limits.ts`). Windows in milliseconds. */
+export interface RateLimits {
+  /** Failed logins (wrong password or code) per account before a silent lockout. */
+  loginMaxFailures: number;
+  loginFailureWindowMs: number;
+  /** How long a locked account answers every attempt with INVALID_CREDENTIALS. */
+  loginLockoutMs: number;
+  /** Failed logins per client IP before that IP gets 429 RATE_LIMITED. */
+  loginMaxFailuresPerIp: number;
+  loginIpWindowMs: number;
+  registerMaxPerIp: number;
+  registerIpWindowMs: number;
+  /** Inbound socket events per connection per window. */
+  socketEventsMax: number;
+  socketEventsWindowMs: number;
+  /** Open sockets per user, across every node. */
+  socketMaxPerUser: number;
+}
 
 export interface Config {
   env: "development" | "test" | "production";
@@ -59,6 +96,10 @@ export interface Config {
   nodeId: string;
   /** Prefix of every Redis key and channel, so several deployments (or test runs) can share a Redis. */
   namespace: string;
+  mfaRequiredRoles: readonly Role[];
+  /** Issuer shown by authenticator apps. */
+  mfaIssuer: string;
+  rateLimits: Readonly<RateLimits>;
 }
 
 export class ConfigError extends Error {
@@ -133,5 +174,19 @@ export function buildConfig(env: Record<string, string | undefined>): Readonly<C
     logLevel: e.LOG_LEVEL,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString("hex")}`,
     namespace: e.APP_NAMESPACE,
+    mfaRequiredRoles: Object.freeze([...e.MFA_REQUIRED_ROLES]),
+    mfaIssuer: e.MFA_ISSUER,
+    rateLimits: Object.freeze({
+      loginMaxFailures: e.LOGIN_MAX_FAILURES,
+      loginFailureWindowMs: Math.round(e.LOGIN_FAILURE_WINDOW_SECONDS * 1000),
+      loginLockoutMs: Math.round(e.LOGIN_LOCKOUT_SECONDS * 1000),
+      loginMaxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      loginIpWindowMs: Math.round(e.LOGIN_IP_WINDOW_SECONDS * 1000),
+      registerMaxPerIp: e.REGISTER_MAX_PER_IP,
+      registerIpWindowMs: Math.round(e.REGISTER_IP_WINDOW_SECONDS * 1000),
+      socketEventsMax: e.SOCKET_EVENTS_MAX,
+      socketEventsWindowMs: Math.round(e.SOCKET_EVENTS_WINDOW_SECONDS * 1000),
+      socketMaxPerUser: e.SOCKET_MAX_PER_USER,
+    }),
   });
 }
