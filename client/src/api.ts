@@ -3,7 +3,20 @@
  * request (the server uses it as a CSRF guard). Failures are thrown as `ApiError`.
  */
 import type {
+  AlertView,
   ChatMessage,
+  CreatePrescriptionInput,
+  IntakeAnswers,
+  IntakeRecord,
+  IntakeSummary,
+  IntakeVersionSummary,
+  MetricKind,
+  NextStep,
+  PatientInstruction,
+  PrescriptionStatus,
+  PrescriptionView,
+  Reading,
+  TaskNotice,
   ConversationSummary,
   ErrorBody,
   LoginInput,
@@ -92,6 +105,34 @@ async function request<T>(method: string, path: string, body?: unknown, options:
   return data as T;
 }
 
+/** One prescription of the ladder history (`GET /api/patients/:id/titration`), newest first. */
+export interface TitrationHistoryItem {
+  id: string;
+  drug: PrescriptionView["drug"];
+  doseMg: number;
+  status: PrescriptionStatus;
+  signedAt: string;
+}
+
+/** A reading as sent (units may be non-canonical; the server converts). */
+export interface ReadingDraft {
+  kind: MetricKind;
+  value: unknown;
+  unit: string;
+  observedAt: string;
+}
+
+export type VerifyAnswer = { valid: true } | { valid: false; reason?: string };
+
+/** One row of `GET /api/dashboard` (only the fields this client reads; older drafts sent a bare count). */
+export interface DashboardRow {
+  patientId: string;
+  openAlerts?: number | { urgent?: number; high?: number; medium?: number; total?: number };
+  topSeverity?: AlertView["severity"] | null;
+}
+
+const patientPath = (patientId: string, rest: string) => `/api/patients/${encodeURIComponent(patientId)}/${rest}`;
+
 export interface HistoryOptions {
   limit?: number;
   before?: string;
@@ -115,6 +156,32 @@ export const api = {
       `/api/conversations/${encodeURIComponent(conversationId)}/messages${qs ? `?${qs}` : ""}`,
     );
   },
+  // ---- clinical ----
+  submitIntake: (answers: IntakeAnswers) =>
+    request<{ intake: IntakeSummary; instructions?: PatientInstruction[] }>("POST", "/api/intake", { answers }),
+  intake: (patientId: string) =>
+    request<{ intake: IntakeRecord | null; versions: IntakeVersionSummary[] }>("GET", patientPath(patientId, "intake")),
+  intakeVersion: (patientId: string, version: number) =>
+    request<{ intake: IntakeRecord }>("GET", patientPath(patientId, `intake/${encodeURIComponent(String(version))}`)),
+  metrics: (patientId: string, kind?: MetricKind) =>
+    request<{ readings: Reading[] }>("GET", patientPath(patientId, `metrics${kind ? `?kind=${encodeURIComponent(kind)}` : ""}`)),
+  reportMetrics: (input: { readings: ReadingDraft[]; requestId: string }) =>
+    request<{ readings: Reading[]; instructions?: PatientInstruction[] }>("POST", "/api/metrics", input),
+  alerts: (patientId: string, status?: AlertView["status"]) =>
+    request<{ alerts: AlertView[] }>("GET", patientPath(patientId, `alerts${status ? `?status=${status}` : ""}`)),
+  ackAlert: (alertId: string) => request<{ alert: AlertView }>("POST", `/api/alerts/${encodeURIComponent(alertId)}/ack`),
+  dashboard: () => request<{ patients: DashboardRow[] }>("GET", "/api/dashboard"),
+  prescriptions: (patientId: string) =>
+    request<{ prescriptions: PrescriptionView[] }>("GET", patientPath(patientId, "prescriptions")),
+  titration: (patientId: string) =>
+    request<{ next: NextStep; history: TitrationHistoryItem[] }>("GET", patientPath(patientId, "titration")),
+  createPrescription: (input: CreatePrescriptionInput) =>
+    request<{ prescription: PrescriptionView }>("POST", "/api/prescriptions", input),
+  prescriptionAction: (id: string, action: "sign" | "send" | "cancel") =>
+    request<{ prescription: PrescriptionView }>("POST", `/api/prescriptions/${encodeURIComponent(id)}/${action}`),
+  verifyPrescription: (id: string) => request<VerifyAnswer>("GET", `/api/prescriptions/${encodeURIComponent(id)}/verify`),
+  requestRefill: (id: string) =>
+    request<{ task: TaskNotice }>("POST", `/api/prescriptions/${encodeURIComponent(id)}/refill-request`),
 };
 
 /** A message fit to show a person, whatever went wrong. */

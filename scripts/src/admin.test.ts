@@ -53,6 +53,20 @@ describe("npm run admin -- create-user", () => {
     expect((await new Agent(app.url).post("/api/auth/login", { email: "cli.support@example.test", password: "cli-password-2" })).status).toBe(200);
   });
 
+  it("sets a care team by email and opens the conversation", async () => {
+    const env = { MONGODB_URI: app.config.mongoUri };
+    await runAdmin(["create-user", "--role", "patient", "--email", "cli.pat@example.test", "--password", "cli-password-3", "--name", "Pat"], env);
+    const r = await runAdmin(["set-care-team", "--patient", "cli.pat@example.test", "--physicians", "cli.doc@example.test"], env);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const login = await new Agent(app.url).post("/api/auth/login", { email: "cli.pat@example.test", password: "cli-password-3" });
+    const agent = new Agent(app.url);
+    agent.cookie = login.setCookie[0]!.split(";")[0]!;
+    expect((await agent.get("/api/conversations")).body.conversations).toHaveLength(1);
+    const bad = await runAdmin(["set-care-team", "--patient", "cli.pat@example.test", "--physicians", "nobody@example.test"], env);
+    expect(bad.code).toBe(1);
+  });
+
   it("refuses bad input with usage and creates nothing", async () => {
     const r = await runAdmin(["create-user", "--role", "root", "--email", "bad@example.test", "--password", "short", "--name", "B"], { MONGODB_URI: app.config.mongoUri });
     expect(r.code).toBe(2);

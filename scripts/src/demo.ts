@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { openDatabase, startApp } from "../../server/src/app.js";
 import { buildConfig, ConfigError } from "../../server/src/config/config.js";
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   if (built.status !== 0) throw new Error("the client build failed (see above)");
 
   say("Starting the database and Redis…");
-  const services = await startServices({ dataDir, mongoUri: process.env.MONGODB_URI, redisUrl: process.env.REDIS_URL, log: (l) => say(`  ${l}`) });
+  const services = await startServices({ dataDir, mongoUri: process.env.MONGODB_URI, redisUrl: process.env.REDIS_URL, persistRedis: true, log: (l) => say(`  ${l}`) });
   writeServicesFile(dataDir, services);
 
   let config;
@@ -80,6 +81,38 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());
+  process.on("SIGHUP", () => void stop());
+  // `npm run demo` sits behind npm, a shell and tsx; a SIGTERM to npm alone does not reach
+  // us. Stop when any of those launchers is gone rather than run on, orphaned.
+  const launchers = ancestors();
+  setInterval(() => {
+    if (launchers.some((pid) => !alive(pid))) void stop();
+  }, 1000).unref();
+}
+
+/** Up to three launcher processes above this one (Linux /proc; elsewhere none). */
+function ancestors(): number[] {
+  const out: number[] = [];
+  let pid = process.ppid;
+  for (let i = 0; i < 3 && pid > 1; i++) {
+    out.push(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      break;
+    }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 main().catch((err: unknown) => {

@@ -14,11 +14,30 @@ async function main(): Promise<void> {
       patients,
       password: process.env.DEMO_PASSWORD ?? DEFAULT_DEMO_PASSWORD,
       log: (l) => process.stdout.write(`${l}\n`),
+      progress: progressBar(),
     });
     process.stdout.write(r.created ? `seeded the demo clinic with ${r.patients} patients\n` : `the demo clinic is already seeded (${r.patients} patients); nothing changed\n`);
   } finally {
     await db.conn.close();
   }
+}
+
+/** A progress bar on a terminal; a line per 10 % otherwise (logs, CI). */
+function progressBar(): (done: number, total: number) => void {
+  const started = Date.now();
+  let lastTenth = -1;
+  return (done, total) => {
+    const frac = total > 0 ? done / total : 1;
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    if (process.stdout.isTTY) {
+      const width = 30;
+      const filled = Math.round(frac * width);
+      process.stdout.write(`\r  patients [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${done}/${total} ${secs} s${done === total ? "\n" : ""}`);
+    } else if (Math.floor(frac * 10) !== lastTenth) {
+      lastTenth = Math.floor(frac * 10);
+      process.stdout.write(`  patients: ${done}/${total} (${secs} s)\n`);
+    }
+  };
 }
 
 main().catch((err: unknown) => {

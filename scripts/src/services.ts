@@ -31,6 +31,8 @@ export interface StartOptions {
   mongoUri?: string;
   redisUrl?: string;
   log?: (line: string) => void;
+  /** Keep Redis data (sessions) across restarts in dataDir: the demo wants it, tests do not. */
+  persistRedis?: boolean;
 }
 
 type Log = (line: string) => void;
@@ -531,13 +533,13 @@ async function startFerretDb(bin: string, dataDir: string): Promise<{ child: Chi
   return { child, uri: `mongodb://127.0.0.1:${port}/${DEFAULT_DB_NAME}` };
 }
 
-async function startRedis(bin: string, dataDir: string): Promise<{ child: Child; url: string }> {
+async function startRedis(bin: string, dataDir: string, persist: boolean): Promise<{ child: Child; url: string }> {
   const dir = path.join(dataDir, "redis");
   fs.mkdirSync(dir, { recursive: true });
   const { child, port } = await startOnFreePort(
     "redis-server",
     (port) =>
-      startChild("redis-server", bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], dataDir),
+      startChild("redis-server", bin, ["--port", String(port), "--bind", "127.0.0.1", ...(persist ? ["--save", "60 1", "--appendonly", "yes"] : ["--save", "", "--appendonly", "no"]), "--dir", dir], dataDir),
     (port) => redisPing(`redis://127.0.0.1:${port}`),
   );
   return { child, url: `redis://127.0.0.1:${port}` };
@@ -594,7 +596,7 @@ export async function startServices(opts: StartOptions): Promise<Services> {
       if (!bin) {
         throw new Error("redis-server is not installed: run `sudo apt-get install redis-server` (or your OS's equivalent), or set REDIS_URL to a running Redis.");
       }
-      const r = await startRedis(bin, dataDir);
+      const r = await startRedis(bin, dataDir, opts.persistRedis ?? false);
       children.push(r.child);
       redisUrl = r.url;
       redisKind = "redis-server";

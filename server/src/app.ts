@@ -10,13 +10,19 @@ import { createAuthRoutes } from "./auth/auth.routes.js";
 import { type AuthService, createAuthService } from "./auth/auth.service.js";
 import { createCareTeamModel } from "./auth/careTeam.model.js";
 import { RedisSessionStore } from "./auth/session.store.js";
+import { createLimits } from "./auth/limits.js";
+import { createMfaGate } from "./auth/mfa.gate.js";
+import { createMfaService } from "./auth/mfa.service.js";
+import { RateLimiter } from "./auth/rate-limit.js";
+import { createAccountAdminRoutes } from "./auth/sessions.routes.js";
+import { trustProxySetting } from "./http/request.js";
 import { createUserModel } from "./auth/user.model.js";
 import type { Config } from "./config/config.js";
 import { createAdminRoutes } from "./features/admin/admin.routes.js";
 import { type AdminService, createAdminService } from "./features/admin/admin.service.js";
 import { createChatModels } from "./features/chat/chat.model.js";
 import { createChatRoutes } from "./features/chat/chat.routes.js";
-import { type ChatService, createChatService } from "./features/chat/chat.service.js";
+import { type ChatHooks, type ChatService, createChatService } from "./features/chat/chat.service.js";
 import { chatSocketHandlers } from "./features/chat/chat.socket.js";
 import { createAlertModel } from "./features/alerts/alerts.model.js";
 import { type AlertService, createAlertService } from "./features/alerts/alerts.service.js";
@@ -36,10 +42,28 @@ import { createIntakeModel, createIntakeRoutes, createIntakeService, type Intake
 import { type Access, createAccess } from "./auth/access.js";
 import { createNotifier } from "./realtime/notifier.js";
 import { createHttpApp } from "./http/app.js";
+import { metaOf } from "./http/request.js";
 import { FieldCipher } from "./infra/crypto/fieldCipher.js";
 import { Keyring } from "./infra/crypto/keyring.js";
 import { createLogger, type Logger } from "./infra/logger.js";
 import { createRealtime } from "./realtime/realtime.js";
+import {
+  createDashboardFeed,
+  createDashboardRoutes,
+  createDashboardService,
+  createPatientStatsModel,
+  createPatientStatsService,
+  createPresence,
+  type DashboardFeed,
+  type DashboardService,
+  dashboardSocketHandlers,
+  type PatientStatsService,
+  type Presence,
+  tapNotifier,
+} from "./features/dashboard/index.js";
+import { type CohortService, createCohortRoutes, createCohortService } from "./features/cohort/index.js";
+import { createTriageModel, createTriageRoutes, createTriageService, type TriageService, triageSocketHandlers } from "./features/triage/index.js";
+import { type BreakGlassService, createBreakGlassModel, createBreakGlassRoutes, createBreakGlassService } from "./features/breakglass/index.js";
 
 /** Open the database and build every model on it (indexes built before first use). */
 export async function openDatabase(config: Pick<Config, "mongoUri" | "masterKey">) {
@@ -56,6 +80,9 @@ export async function openDatabase(config: Pick<Config, "mongoUri" | "masterKey"
     tasks: createTaskModel(conn),
     ...createPrescriptionModels(conn, cipher),
     intakes: createIntakeModel(conn, cipher),
+    patientStats: createPatientStatsModel(conn),
+    triage: createTriageModel(conn),
+    breakGlass: createBreakGlassModel(conn, cipher),
   };
   await Promise.all(Object.values(models).map((m) => m.init()));
   return { conn, cipher, models };
@@ -73,7 +100,24 @@ export interface RunningApp {
   sessions: RedisSessionStore;
   httpServer: HttpServer;
   logger: Logger;
-  services: { auth: AuthService; chat: ChatService; admin: AdminService; access: Access; alerts: AlertService; tasks: TaskService; metrics: MetricsService; prescriptions: PrescriptionService; intake: IntakeService };
+  services: {
+    auth: AuthService;
+    chat: ChatService;
+    admin: AdminService;
+    access: Access;
+    alerts: AlertService;
+    tasks: TaskService;
+    metrics: MetricsService;
+    prescriptions: PrescriptionService;
+    intake: IntakeService;
+    stats: PatientStatsService;
+    dashboard: DashboardService;
+    feed: DashboardFeed;
+    presence: Presence;
+    cohort: CohortService;
+    triage: TriageService;
+    breakGlass: BreakGlassService;
+  };
   close(): Promise<void>;
 }
 
@@ -84,11 +128,19 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   const { models } = db;
 
-  const audit = new AuditWriter(models.audit, { flushMs: config.auditFlushMs, maxBatch: config.auditMaxBatch, nodeId: config.nodeId, logger });
+  const audit = new AuditWriter(models.audit, {
+    flushMs: config.auditFlushMs,
+    maxBatch: config.auditMaxBatch,
+    highWater: config.auditHighWater,
+    maxQueue: config.auditMaxQueue,
+    nodeId: config.nodeId,
+    logger,
+  });
   const sessions = new RedisSessionStore(redis, {
     idleTimeoutMs: config.idleTimeoutMs,
     absoluteLifetimeMs: config.absoluteLifetimeMs,
     prefix: `${config.namespace}:sess:`,
+    handleSecret: config.sessionSecret,
   });
   const cookieName = config.secureCookies ? "__Host-glp1.sid" : "glp1.sid";
   const sessionMiddleware = session({
@@ -103,10 +155,26 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   });
 
   const auth = createAuthService({ users: models.users, cipher: db.cipher, bcryptCost: config.bcryptCost });
-  const chat = createChatService(models);
+  const limits = createLimits(new RateLimiter(redis, `${config.namespace}:rl:`), config.rateLimits);
+  const mfa = createMfaService({ users: models.users, cipher: db.cipher, issuer: config.mfaIssuer, steps: limits.totpSteps });
+  // Filled in below, once triage and the dashboard feed exist.
+  const chatHooks: ChatHooks = {};
+  const chat = createChatService({ ...models, hooks: chatHooks });
   const admin = createAdminService(models);
-  const notifier = createNotifier();
-  const access = createAccess(models);
+  const access = createAccess({ ...models, breakGlass: { redis, namespace: config.namespace } });
+  const stats = createPatientStatsService({ stats: models.patientStats, readings: models.readings, cipher: db.cipher });
+  const presence = createPresence({ redis, namespace: config.namespace, nodeId: config.nodeId });
+  const baseNotifier = createNotifier();
+  const feed = createDashboardFeed({
+    careTeams: models.careTeams,
+    rowsFor: (physicianId, patientIds) => dashboard.rowsFor(physicianId, patientIds),
+    notifier: baseNotifier,
+    audit,
+    logger,
+    options: { coalesceMs: config.dashboardCoalesceMs },
+  });
+  // Services push through this notifier; the dashboard hears of readings and alerts from it.
+  const notifier = tapNotifier(baseNotifier, { feed, stats });
   const alerts = createAlertService({ alerts: models.alerts, access, notifier });
   const tasks = createTaskService({ tasks: models.tasks, access, notifier });
   const prescriptions = createPrescriptionService({ prescriptions: models.prescriptions, signingKeys: models.signingKeys, access, tasks });
@@ -118,6 +186,28 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   const alertRoutes = createAlertRoutes({ alerts, audit });
   const fhirSections: FhirSection[] = [intakeSection(models.intakes), prescriptionSection(models.prescriptions)];
   const fhir = createFhirService({ users: models.users, readings: models.readings, access, sections: fhirSections });
+  const dashboard = createDashboardService({ ...models, cipher: db.cipher, access, alerts, stats, presence });
+  const cohort = createCohortService({ users: models.users, prescriptions: models.prescriptions, access, stats });
+  const triage = createTriageService({
+    items: models.triage,
+    conversations: models.conversations,
+    messages: models.messages,
+    users: models.users,
+    cipher: db.cipher,
+    access,
+    notifier,
+    audit,
+    logger,
+    options: { slaMs: config.triageSlaMs, clinicHours: config.clinicHours },
+  });
+  const breakGlass = createBreakGlassService({ grants: models.breakGlass, users: models.users, access, notifier, ttlMs: config.breakGlassMs });
+  chatHooks.afterSend = async (conv, message) => {
+    await triage.onMessage(conv, message);
+    feed.markPatient(String(conv.patientId));
+  };
+  chatHooks.afterRead = async (conv, readerId) => {
+    if (readerId === String(conv.physicianId)) feed.markPatient(String(conv.patientId));
+  };
 
   const httpServer = createServer();
   const realtime = createRealtime(httpServer, {
@@ -125,16 +215,30 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     sessions,
     audit,
     logger,
-    handlers: { ...chatSocketHandlers(chat), ...metricsSocketHandlers(metrics), ...alertSocketHandlers(alerts) },
+    handlers: {
+      ...chatSocketHandlers(chat),
+      ...metricsSocketHandlers(metrics),
+      ...alertSocketHandlers(alerts),
+      ...dashboardSocketHandlers(),
+      ...triageSocketHandlers(triage),
+    },
     allowedOrigins: config.allowedOrigins,
     cookieName,
     sessionSecret: config.sessionSecret,
     sweepMs: config.sessionSweepMs,
     namespace: config.namespace,
-    trustProxy: config.trustProxy !== false,
+    auditWaitMs: config.auditWaitMs,
+    trustProxy: trustProxySetting(config.trustProxy),
+    mfaRequiredRoles: config.mfaRequiredRoles,
+    limits,
+    absoluteLifetimeMs: config.absoluteLifetimeMs,
   });
 
   notifier.bind(realtime.io);
+  presence.attach(realtime.io, (userId, role) => {
+    if (role === "patient") feed.markPatient(userId);
+  });
+  triage.start();
 
   const app = createHttpApp({
     logger,
@@ -145,6 +249,8 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     secureCookies: config.secureCookies,
     clientDist: config.clientDist,
     api: [
+      // First: password-only sessions of MFA roles reach nothing but sign-in and MFA setup.
+      ["/", createMfaGate(config.mfaRequiredRoles, audit)],
       [
         "/auth",
         createAuthRoutes({
@@ -154,10 +260,14 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
           idleTimeoutMs: config.idleTimeoutMs,
           absoluteLifetimeMs: config.absoluteLifetimeMs,
           endSessionSockets: realtime.endSession,
+          mfa,
+          limits,
+          mfaRequiredRoles: config.mfaRequiredRoles,
         }),
       ],
       ["/conversations", createChatRoutes({ chat, audit })],
       ["/admin", createAdminRoutes({ auth, admin, audit })],
+      ["/admin", createAccountAdminRoutes({ auth, audit, sessions, endSessionSockets: realtime.endSession })],
       ["/audit", createAuditRoutes({ audit, model: models.audit })],
       ["/metrics", metricsRoutes.report],
       ["/patients", metricsRoutes.byPatient],
@@ -168,12 +278,29 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
       ["/patients", prescriptionRoutes.byPatient],
       ["/intake", intakeRoutes.intake],
       ["/patients", intakeRoutes.byPatient],
+      ["/dashboard", createDashboardRoutes({ dashboard, audit })],
+      ["/cohort", createCohortRoutes({ cohort, audit })],
+      ["/triage", createTriageRoutes({ triage, audit })],
+      ["/patients", createBreakGlassRoutes({ breakGlass, audit })],
     ],
+    admission: (req, _res, next) => {
+      audit.waitForCapacity(config.auditWaitMs).then(
+        () => next(),
+        (err: unknown) => {
+          void audit
+            .record({ ...metaOf(req), action: "http:request", resource: "api", outcome: "failure", reason: "AUDIT_BACKPRESSURE" })
+            .catch(() => undefined);
+          next(err);
+        },
+      );
+    },
     ready: async () => {
       await db.conn.db!.admin().ping();
       await redis.ping();
     },
   });
+  // TRUST_PROXY as a hop count ("1") or address list, the same rule the sockets use.
+  app.set("trust proxy", trustProxySetting(config.trustProxy));
   httpServer.on("request", app);
 
   await new Promise<void>((resolve, reject) => {
@@ -186,11 +313,27 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
+      triage.stop();
+      baseNotifier.unbind();
       await realtime.close(); // stops accepting, ends sockets, closes the HTTP server
+      await feed.close();
+      await presence.close();
       await audit.close();
       redis.disconnect();
       await db.conn.close();
     })());
 
-  return { url: `http://${host}:${port}`, port, config, db, redis, audit, sessions, httpServer, logger, services: { auth, chat, admin, access, alerts, tasks, metrics, prescriptions, intake }, close };
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    config,
+    db,
+    redis,
+    audit,
+    sessions,
+    httpServer,
+    logger,
+    services: { auth, chat, admin, access, alerts, tasks, metrics, prescriptions, intake, stats, dashboard, feed, presence, cohort, triage, breakGlass },
+    close,
+  };
 }

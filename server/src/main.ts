@@ -15,6 +15,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Fire-and-forget publishes inside the Socket.IO Redis adapter reject when Redis is
+  // briefly unreachable; log those (no PHI: the serializer drops messages) instead of
+  // letting one crash a node that ioredis will reconnect anyway.
+  process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
   const app = await startApp(config, { logger });
   logger.info({ url: app.url, nodeId: config.nodeId }, "server listening");
   const stop = (signal: string) => {

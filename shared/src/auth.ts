@@ -30,7 +30,15 @@ export const newPasswordSchema = z
     message: `must be at most ${PASSWORD_MAX_BYTES} bytes`,
   });
 
-export const nameSchema = z.string().trim().min(1).max(120);
+/** Control characters and bidirectional overrides would let a name spoof another on screen. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+export const nameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(120)
+  .refine((n) => !UNSAFE_TEXT.test(n), { message: "must not contain control or text-direction characters" });
 
 /** A 6-digit TOTP code as shown by an authenticator app (spaces allowed, as apps group the digits). */
 export const totpCodeSchema = z
@@ -91,6 +99,9 @@ export interface SessionInfo {
   absoluteExpiresAt: string;
   idleTimeoutMs: number;
 }
+
+/** `POST /api/auth/mfa/enroll` takes no fields. */
+export const mfaEnrollSchema = z.strictObject({});
 
 /** `POST /api/auth/mfa/confirm`: the first code from the authenticator activates MFA. */
 export const mfaConfirmSchema = z.strictObject({ totp: totpCodeSchema });

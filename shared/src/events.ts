@@ -2,6 +2,8 @@ import type { ErrorBody } from "./errors.js";
 import type { ChatMessage, ChatReadInput, ChatSendInput } from "./chat.js";
 import type { AlertView, PatientInstruction } from "./clinical/alerts.js";
 import type { Reading, ReportMetricsInput } from "./clinical/metrics.js";
+import type { DashboardRow } from "./dashboard.js";
+import type { TriageRoutedNotice, TriageUpdate } from "./triage.js";
 
 /** A care-team task (intake review, refill request); no PHI inside. */
 export interface TaskNotice {
@@ -23,8 +25,13 @@ export interface ClientToServerEvents {
   "chat:typing": (payload: { conversationId: string }, ack: AckFn<Record<string, never>>) => void;
   "chat:read": (payload: ChatReadInput, ack: AckFn<Record<string, never>>) => void;
   "metrics:subscribe": (payload: { patientId: string }, ack: AckFn<Record<string, never>>) => void;
+  "metrics:unsubscribe": (payload: { patientId: string }, ack: AckFn<Record<string, never>>) => void;
   "metrics:report": (payload: ReportMetricsInput, ack: AckFn<{ readings: Reading[]; instructions: PatientInstruction[] }>) => void;
   "alert:ack": (payload: { alertId: string }, ack: AckFn<{ alert: AlertView }>) => void;
+  /** Physician: receive `dashboard:update` for every patient of their panel. */
+  "dashboard:subscribe": (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
+  /** Support: receive `triage:update` for the queue. */
+  "triage:subscribe": (payload: Record<string, never>, ack: AckFn<Record<string, never>>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -38,6 +45,11 @@ export interface ServerToClientEvents {
   /** To the patient: what to do now (988, 911) after a crisis red flag. */
   "alert:instructions": (payload: { instructions: PatientInstruction[] }) => void;
   "task:new": (payload: { task: TaskNotice }) => void;
+  /** The rows of a physician's panel that changed, coalesced over a short window. */
+  "dashboard:update": (payload: { patients: DashboardRow[] }) => void;
+  "triage:update": (payload: TriageUpdate) => void;
+  /** To a physician: support routed a conversation to them. */
+  "triage:routed": (payload: TriageRoutedNotice) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;

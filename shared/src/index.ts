@@ -5,3 +5,5 @@ export * from "./chat.js";
 export * from "./audit.js";
 export * from "./events.js";
 export * from "./clinical/index.js";
+export * from "./dashboard.js";
+export * from "./triage.js";

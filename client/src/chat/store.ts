@@ -18,6 +18,11 @@ import {
   type PublicUser,
   type ServerToClientEvents,
 } from "@glp1/shared";
+
+/** Pushes the clinical views listen to (the chat ones are handled here). */
+export const CLINICAL_PUSHES = ["metrics:update", "alert:new", "alert:updated", "alert:instructions", "task:new"] as const;
+export type ClinicalPush = (typeof CLINICAL_PUSHES)[number];
+type PushPayload<E extends ClinicalPush> = Parameters<ServerToClientEvents[E]>[0];
 import { api, describeError } from "../api.js";
 import { mergeMessages, newClientId, type PendingMessage } from "./merge.js";
 
@@ -112,6 +117,9 @@ export class ChatStore {
   private readonly lastTypingSent = new Map<string, number>();
   private readonly lastReadSent = new Map<string, string>();
   private readonly inflight = new Set<string>();
+  private readonly pushListeners = new Map<ClinicalPush, Set<(payload: never) => void>>();
+  /** Patients whose live metric feed is wanted (re-subscribed after every reconnect). */
+  private readonly metricFeeds = new Map<string, number>();
 
   constructor(
     readonly me: PublicUser,
@@ -195,6 +203,12 @@ export class ChatStore {
     socket.on("chat:read", ({ conversationId, userId, messageId }) => {
       if (!this.stopped) this.onRead(conversationId, userId, messageId);
     });
+    for (const event of CLINICAL_PUSHES) {
+      (socket as unknown as { on(e: string, fn: (p: unknown) => void): void }).on(event, (payload) => {
+        if (this.stopped) return;
+        for (const fn of this.pushListeners.get(event) ?? []) (fn as (p: unknown) => void)(payload);
+      });
+    }
     socket.connect();
   }
 
@@ -209,6 +223,7 @@ export class ChatStore {
     this.lastTypingSent.clear();
     this.lastReadSent.clear();
     this.inflight.clear();
+    this.metricFeeds.clear();
     const socket = this.socket;
     this.socket = null;
     if (socket) {
@@ -232,6 +247,8 @@ export class ChatStore {
     // Catch up from the server after every (re)connect: whatever was missed while away.
     const active = this.snapshot.activeId;
     if (active) void this.join(active, false);
+    // Socket rooms do not survive a reconnect: join the wanted metric feeds again.
+    for (const patientId of this.metricFeeds.keys()) void this.emit("metrics:subscribe", { patientId }, false);
     // Resend what was never acknowledged, with the same clientId: the server deduplicates.
     for (const p of this.snapshot.pending) {
       if (p.state !== "failed") void this.deliver(p.clientId, false);
@@ -274,6 +291,50 @@ export class ChatStore {
         resolve({ kind: "error", error });
       });
     });
+  }
+
+  // ---- clinical: acknowledged requests, pushes, live metric feeds ----------------------
+
+  /** A user-initiated request over the socket (metrics:report, alert:ack…), answered by its ack. */
+  request<E extends ClientEventName>(event: E, payload: Payload<E>): Promise<EmitResult<AckData<E>>> {
+    return this.emit(event, payload, true);
+  }
+
+  /** Listen to a clinical push; returns the unsubscribe function. */
+  onPush<E extends ClinicalPush>(event: E, listener: (payload: PushPayload<E>) => void): () => void {
+    let set = this.pushListeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.pushListeners.set(event, set);
+    }
+    const fn = listener as (payload: never) => void;
+    set.add(fn);
+    return () => {
+      this.pushListeners.get(event)?.delete(fn);
+    };
+  }
+
+  /**
+   * Watch a patient's readings live (`metrics:update`). Counted, so two views may watch the
+   * same patient; when the last one stops, the server is told to stop sending (no PHI for a
+   * patient nobody is looking at). Resolves with the subscription's outcome.
+   */
+  watchMetrics(patientId: string): { ready: Promise<EmitResult<Record<string, never>>>; stop: () => void } {
+    this.metricFeeds.set(patientId, (this.metricFeeds.get(patientId) ?? 0) + 1);
+    const ready = this.emit("metrics:subscribe", { patientId }, false);
+    let stopped = false;
+    return {
+      ready,
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        const n = (this.metricFeeds.get(patientId) ?? 1) - 1;
+        if (n <= 0) {
+          this.metricFeeds.delete(patientId);
+          void this.emit("metrics:unsubscribe", { patientId }, false);
+        } else this.metricFeeds.set(patientId, n);
+      },
+    };
   }
 
   // ---- conversations -------------------------------------------------------------------

@@ -1,22 +1,101 @@
-import { useEffect, useState } from "react";
-import type { PublicUser } from "@glp1/shared";
+import { Suspense, lazy, useEffect, useRef, useState } from "react";
+import type { PatientInstruction, PublicUser } from "@glp1/shared";
 import { ChatPanel } from "../chat/ChatPanel.js";
 import type { ChatStore } from "../chat/store.js";
 import { useChat } from "../chat/useChat.js";
+import { CrisisBanner, mergeInstructions } from "../clinical/CrisisBanner.js";
+
+// The clinical sections load on first use: the sign-in page and the chat stay small.
+const IntakeForm = lazy(() => import("../clinical/IntakeForm.js").then((m) => ({ default: m.IntakeForm })));
+const MetricLog = lazy(() => import("../clinical/MetricLog.js").then((m) => ({ default: m.MetricLog })));
+const PatientPrescriptions = lazy(() => import("../clinical/PatientPrescriptions.js").then((m) => ({ default: m.PatientPrescriptions })));
 
 interface Props {
   user: PublicUser;
   store: ChatStore;
 }
 
-/** A patient: the chat with their physician (a choice of physicians if there are several). */
+type Section = "chat" | "intake" | "log" | "prescriptions";
+const SECTIONS: { id: Section; label: string }[] = [
+  { id: "chat", label: "Chat" },
+  { id: "intake", label: "Intake" },
+  { id: "log", label: "Log" },
+  { id: "prescriptions", label: "Prescriptions" },
+];
+
+/**
+ * A patient: chat with their physician, the eligibility intake, logging readings, and
+ * prescriptions. The section lives in memory only (no ids or PHI in the URL).
+ */
 export function PatientView({ user, store }: Props) {
   const snapshot = useChat(store);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [section, setSection] = useState<Section>("chat");
+  const [instructions, setInstructions] = useState<PatientInstruction[]>([]);
+  const bannerRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     void store.loadConversations();
   }, [store]);
+
+  // Crisis instructions pushed by the server (from any tab or device of this patient).
+  useEffect(
+    () => store.onPush("alert:instructions", ({ instructions: incoming }) => setInstructions((cur) => mergeInstructions(cur, incoming))),
+    [store],
+  );
+  const onInstructions = (incoming: PatientInstruction[] | undefined) => setInstructions((cur) => mergeInstructions(cur, incoming));
+
+  useEffect(() => {
+    if (instructions.length > 0) bannerRef.current?.scrollIntoView({ block: "start" });
+  }, [instructions]);
+
+  const unread = (snapshot.conversations ?? []).reduce((n, c) => n + c.unread, 0);
+
+  return (
+    <div className="patient-shell">
+      <nav className="section-nav" aria-label="Sections">
+        {SECTIONS.map((s) => (
+          <button
+            key={s.id}
+            type="button"
+            className="section-tab"
+            data-testid={`nav-${s.id}`}
+            aria-current={section === s.id ? "page" : undefined}
+            onClick={() => setSection(s.id)}
+          >
+            {s.label}
+            {s.id === "chat" && unread > 0 && section !== "chat" && (
+              <>
+                <span className="badge" aria-hidden="true">
+                  {unread > 99 ? "99+" : unread}
+                </span>
+                <span className="visually-hidden">, {unread} unread</span>
+              </>
+            )}
+          </button>
+        ))}
+      </nav>
+      <div ref={bannerRef} className="crisis-slot">
+        <CrisisBanner instructions={instructions} onDismiss={() => setInstructions([])} />
+      </div>
+      {section === "chat" ? (
+        <PatientChat user={user} store={store} />
+      ) : (
+        <main className="clinical-main" id="main">
+          <Suspense fallback={<p className="clinical-page muted">Loading…</p>}>
+            {section === "intake" && <IntakeForm user={user} onInstructions={onInstructions} />}
+            {section === "log" && <MetricLog user={user} store={store} onInstructions={onInstructions} />}
+            {section === "prescriptions" && <PatientPrescriptions user={user} />}
+          </Suspense>
+        </main>
+      )}
+    </div>
+  );
+}
+
+/** The chat with their physician (a choice of physicians if there are several). */
+function PatientChat({ user, store }: Props) {
+  const snapshot = useChat(store);
+  const [selected, setSelected] = useState<string | null>(null);
 
   const conversations = snapshot.conversations;
   const current = conversations?.find((c) => c.id === selected) ?? conversations?.[0] ?? null;
@@ -25,6 +104,9 @@ export function PatientView({ user, store }: Props) {
   useEffect(() => {
     if (currentId && store.getSnapshot().activeId !== currentId) store.openConversation(currentId);
   }, [store, currentId]);
+
+  // Leaving the chat section: messages that arrive meanwhile count as unread.
+  useEffect(() => () => store.closeConversation(), [store]);
 
   if (conversations === null) {
     return (

@@ -1,8 +1,10 @@
-import { useEffect, useMemo, useState } from "react";
+import { Suspense, lazy, useEffect, useMemo, useState } from "react";
 import type { ConversationSummary, PublicUser } from "@glp1/shared";
 import { ChatPanel } from "../chat/ChatPanel.js";
 import type { ChatStore } from "../chat/store.js";
 import { useChat } from "../chat/useChat.js";
+import { SEVERITY_LABELS } from "../clinical/labels.js";
+import { usePanelAlerts, type OpenAlertCounts } from "../clinical/useAlerts.js";
 import { formatListTime } from "../format.js";
 
 interface Props {
@@ -20,10 +22,20 @@ function byActivity(a: ConversationSummary, b: ConversationSummary): number {
   return a.patientName.localeCompare(b.patientName);
 }
 
-/** A physician: their patients' conversations on the left, the open chat on the right. */
+/** The patient record (charts, prescription writer) loads on first use. */
+const PatientPanel = lazy(() => import("../clinical/PatientPanel.js").then((m) => ({ default: m.PatientPanel })));
+
+const SEVERITY_ORDER = ["urgent", "high", "medium"] as const;
+
+/**
+ * A physician: their patients' conversations on the left; the open chat and the patient's
+ * record beside it (side by side on wide screens, as tabs otherwise). Selection lives in
+ * memory only: no patient ids in the URL.
+ */
 export function PhysicianView({ user, store }: Props) {
   const snapshot = useChat(store);
   const [selected, setSelected] = useState<string | null>(null);
+  const [detail, setDetail] = useState<"chat" | "patient">("chat");
 
   useEffect(() => {
     void store.loadConversations();
@@ -32,6 +44,8 @@ export function PhysicianView({ user, store }: Props) {
   const sorted = useMemo(() => (snapshot.conversations ?? []).slice().sort(byActivity), [snapshot.conversations]);
   const current = sorted.find((c) => c.id === selected) ?? null;
   const totalUnread = sorted.reduce((n, c) => n + c.unread, 0);
+  const patientIds = useMemo(() => [...new Set(sorted.map((c) => c.patientId))].sort(), [sorted]);
+  const openAlerts = usePanelAlerts(store, patientIds);
 
   const open = (id: string) => {
     setSelected(id);
@@ -89,6 +103,7 @@ export function PhysicianView({ user, store }: Props) {
                       "No messages"
                     )}
                   </span>
+                  <AlertBadge entry={openAlerts[c.patientId]} />
                   {c.unread > 0 && (
                     <>
                       <span className="badge" data-testid="unread-badge" aria-hidden="true">
@@ -105,24 +120,79 @@ export function PhysicianView({ user, store }: Props) {
           </ul>
         )}
       </nav>
-      <div className="chat-pane">
+      <div className={`detail-pane show-${detail}`}>
         {current ? (
-          <ChatPanel
-            key={current.id}
-            store={store}
-            snapshot={snapshot}
-            conversation={current}
-            me={user}
-            peerName={current.patientName}
-            peerRole="Patient"
-            onBack={back}
-          />
+          <>
+            <div className="detail-tabs" role="tablist" aria-label="Chat or patient record">
+              <button
+                type="button"
+                role="tab"
+                className="section-tab"
+                data-testid="detail-tab-chat"
+                aria-selected={detail === "chat"}
+                onClick={() => setDetail("chat")}
+              >
+                Chat
+              </button>
+              <button
+                type="button"
+                role="tab"
+                className="section-tab"
+                data-testid="detail-tab-patient"
+                aria-selected={detail === "patient"}
+                onClick={() => setDetail("patient")}
+              >
+                Patient record
+                {(openAlerts[current.patientId]?.count ?? 0) > 0 && (
+                  <span className="badge badge-alert" aria-label={`${openAlerts[current.patientId]?.count} open alerts`}>
+                    {openAlerts[current.patientId]?.count}
+                  </span>
+                )}
+              </button>
+            </div>
+            <div className="detail-body">
+              <div className="chat-pane">
+                <ChatPanel
+                  key={current.id}
+                  store={store}
+                  snapshot={snapshot}
+                  conversation={current}
+                  me={user}
+                  peerName={current.patientName}
+                  peerRole="Patient"
+                  onBack={back}
+                />
+              </div>
+              <div className="record-pane">
+                <Suspense fallback={<p className="chat-placeholder muted">Loading the record…</p>}>
+                  <PatientPanel key={current.patientId} store={store} patientId={current.patientId} patientName={current.patientName} onBack={back} />
+                </Suspense>
+              </div>
+            </div>
+          </>
         ) : (
           <div className="chat-placeholder">
-            <p className="muted">Choose a patient to open the conversation.</p>
+            <p className="muted">Choose a patient to open the conversation and their record.</p>
           </div>
         )}
       </div>
     </main>
+  );
+}
+
+/** Open alerts on a conversation: the count, coloured by the most severe one known. */
+function AlertBadge({ entry }: { entry: OpenAlertCounts[string] | undefined }) {
+  if (!entry || entry.count <= 0) return null;
+  const open = entry.alerts.filter((a) => a.status === "open");
+  const worst = SEVERITY_ORDER.find((s) => open.some((a) => a.severity === s) || entry.top === s) ?? "high";
+  return (
+    <>
+      <span className={`badge alert-badge severity-${worst}`} data-testid="alert-badge" aria-hidden="true" title={`${entry.count} open alert${entry.count === 1 ? "" : "s"}`}>
+        ! {entry.count}
+      </span>
+      <span className="visually-hidden">
+        , {entry.count} open alert{entry.count === 1 ? "" : "s"} ({SEVERITY_LABELS[worst]})
+      </span>
+    </>
   );
 }

@@ -71,9 +71,50 @@ export class AuditWriter {
 
   constructor(
     private readonly model: AuditModel,
-    private readonly opts: { flushMs: number; maxBatch: number; maxQueue?: number; nodeId: string; logger: Logger },
+    private readonly opts: {
+      flushMs: number;
+      maxBatch: number;
+      /** Above this many queued entries new acts wait (`waitForCapacity`): backpressure. */
+      highWater?: number;
+      /** Hard bound of the buffer: beyond it `record` refuses, so memory stays bounded. */
+      maxQueue?: number;
+      nodeId: string;
+      logger: Logger;
+    },
   ) {
     this.chainId = `${opts.nodeId}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  }
+
+  private capacityWaiters: Array<() => void> = [];
+
+  /** Queued, not yet stored. */
+  get backlog(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Backpressure for callers about to act: resolves at once while the buffer is below its
+   * high-water mark, else when batches have drained it; rejects after `timeoutMs` with a
+   * clear error, before anything was done. Refusals still fit under the hard bound.
+   */
+  waitForCapacity(timeoutMs: number): Promise<void> {
+    if (this.queue.length < (this.opts.highWater ?? 10_000)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.capacityWaiters = this.capacityWaiters.filter((w) => w !== wake);
+        reject(new AppError("AUDIT_UNAVAILABLE", "the server is busy; try again shortly"));
+      }, timeoutMs);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.capacityWaiters.push(wake);
+    });
+  }
+
+  private wakeWaiters(): void {
+    const room = (this.opts.highWater ?? 10_000) - this.queue.length;
+    if (room > 0) this.capacityWaiters.splice(0, room).forEach((w) => w());
   }
 
   record(entry: AuditInput): Promise<void> {
@@ -121,6 +162,7 @@ export class AuditWriter {
     if (batch.length === 0) return Promise.resolve();
     const run = this.insert(batch).finally(() => {
       this.inFlight = null;
+      this.wakeWaiters();
       if (this.queue.length > 0) this.schedule();
     });
     this.inFlight = run;

@@ -24,9 +24,11 @@ export interface AuditTarget {
   /** For acts with no session yet (login): the account the act was about. */
   userId?: string | null;
   role?: string | null;
+  /** A more precise code than the error's (`LOCKED_OUT` behind INVALID_CREDENTIALS, say). */
+  reason?: string | null;
 }
 
-const DENIED = new Set(["FORBIDDEN", "UNAUTHENTICATED", "SESSION_EXPIRED"]);
+const DENIED = new Set(["FORBIDDEN", "UNAUTHENTICATED", "SESSION_EXPIRED", "MFA_ENROLLMENT_REQUIRED", "RATE_LIMITED"]);
 
 /**
  * Run an act and audit it, success or not; the act's result is returned only after its
@@ -57,7 +59,7 @@ export async function audited<T>(
       ...base,
       ...target,
       outcome: DENIED.has(code) ? "denied" : "failure",
-      reason: code,
+      reason: target.reason ?? code,
     });
     throw err;
   }

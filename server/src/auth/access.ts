@@ -1,10 +1,12 @@
+import { BREAK_GLASS_AUDIT_REASON } from "@glp1/shared";
+import type { Redis } from "ioredis";
 import { Types } from "mongoose";
 import type { Actor, AuditTarget } from "../audit/audited.js";
 import { forbidden } from "../http/errors.js";
 import type { CareTeamModel } from "./careTeam.model.js";
 
 /** Why access to a patient's record was granted (kept for the audit trail). */
-export type AccessBasis = "self" | "care_team" | "admin";
+export type AccessBasis = "self" | "care_team" | "admin" | "break_glass";
 
 export interface PatientAccessOptions {
   /** Admins may read this (exports, signature checks); never clinical write paths. */
@@ -13,14 +15,21 @@ export interface PatientAccessOptions {
   self?: boolean;
 }
 
+/** Where live break-glass grants are kept: Redis keys with the grant's TTL, so expiry needs no sweep. */
+export interface BreakGlassStore {
+  redis: Redis;
+  namespace: string;
+}
+
 /**
  * The one place that decides who may touch a patient's record: the patient, a physician
  * in their care team (from the database, never from the request), and admins where a
  * route says so. Every patient-scoped service calls this first; it names the patient on
  * the audit target so refusals are audited against the right record.
  */
-export function createAccess(deps: { careTeams: CareTeamModel }) {
-  const { careTeams } = deps;
+export function createAccess(deps: { careTeams: CareTeamModel; breakGlass?: BreakGlassStore }) {
+  const { careTeams, breakGlass } = deps;
+  const grantKey = (physicianId: string, patientId: string) => `${breakGlass!.namespace}:bg:${physicianId}:${patientId}`;
 
   async function isInCareTeam(physicianId: string, patientId: string): Promise<boolean> {
     if (!Types.ObjectId.isValid(physicianId) || !Types.ObjectId.isValid(patientId)) return false;
@@ -38,11 +47,35 @@ export function createAccess(deps: { careTeams: CareTeamModel }) {
     return teams.map((t) => String(t.patientId));
   }
 
+  /** Record a break-glass grant; it lapses by itself after `ms`. Returns when it ends. */
+  async function grantBreakGlass(physicianId: string, patientId: string, ms: number): Promise<Date> {
+    if (!breakGlass) throw new Error("break-glass store not configured");
+    const expiresAt = new Date(Date.now() + ms);
+    await breakGlass.redis.set(grantKey(physicianId, patientId), String(expiresAt.getTime()), "PX", ms);
+    return expiresAt;
+  }
+
+  /** When the physician's live grant on the patient ends, or null when there is none. */
+  async function breakGlassUntil(physicianId: string, patientId: string): Promise<Date | null> {
+    if (!breakGlass || !Types.ObjectId.isValid(physicianId) || !Types.ObjectId.isValid(patientId)) return null;
+    const v = await breakGlass.redis.get(grantKey(physicianId, patientId));
+    return v && Number(v) > Date.now() ? new Date(Number(v)) : null;
+  }
+
+  /**
+   * Patient, care team, admin where allowed, or a physician holding a live break-glass
+   * grant: that access is marked as emergency access on its audit entry (the entry of a
+   * success carries `reason` from the target).
+   */
   async function assertPatientAccess(actor: Actor, patientId: string, target: AuditTarget, opts: PatientAccessOptions = {}): Promise<AccessBasis> {
     target.patientId = patientId;
     if (actor.role === "patient" && actor.userId === patientId && opts.self !== false) return "self";
     if (actor.role === "physician" && (await isInCareTeam(actor.userId, patientId))) return "care_team";
     if (actor.role === "admin" && opts.admin) return "admin";
+    if (actor.role === "physician" && (await breakGlassUntil(actor.userId, patientId))) {
+      target.reason = BREAK_GLASS_AUDIT_REASON;
+      return "break_glass";
+    }
     throw forbidden();
   }
 
@@ -52,7 +85,7 @@ export function createAccess(deps: { careTeams: CareTeamModel }) {
     if (actor.role !== "physician" || !(await isInCareTeam(actor.userId, patientId))) throw forbidden();
   }
 
-  return { isInCareTeam, careTeamOf, panelOf, assertPatientAccess, assertTreatingPhysician };
+  return { isInCareTeam, careTeamOf, panelOf, assertPatientAccess, assertTreatingPhysician, grantBreakGlass, breakGlassUntil };
 }
 
 export type Access = ReturnType<typeof createAccess>;

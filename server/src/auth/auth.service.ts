@@ -5,6 +5,9 @@ import { AppError } from "../http/errors.js";
 import type { FieldCipher } from "../infra/crypto/fieldCipher.js";
 import type { UserDoc, UserModel } from "./user.model.js";
 
+/** One answer for every refused login: unknown email, wrong password, wrong code, locked account. */
+export const invalidCredentials = () => new AppError("INVALID_CREDENTIALS", "email, password or code is incorrect");
+
 export interface AuthServiceDeps {
   users: UserModel;
   cipher: FieldCipher;
@@ -69,10 +72,30 @@ export function createAuthService(deps: AuthServiceDeps) {
 
   const findById = (id: string) => users.findById(id);
 
+  /**
+   * Re-authenticate with the current password and set a new one. False when the current
+   * password is wrong (nothing changes). Only the hash is written: no encrypted field.
+   */
+  async function changePassword(userId: string, currentPassword: string, newPassword: string): Promise<boolean> {
+    const user = await users.findById(userId, { passwordHash: 1, active: 1 }).lean();
+    const ok = await bcrypt.compare(currentPassword, user?.passwordHash ?? (await dummy()));
+    if (!ok || !user?.active) return false;
+    const passwordHash = await bcrypt.hash(newPassword, bcryptCost);
+    const r = await users.updateOne({ _id: userId, passwordHash: user.passwordHash }, { $set: { passwordHash } });
+    if (r.modifiedCount !== 1) throw new AppError("CONFLICT", "the password changed meanwhile; try again");
+    return true;
+  }
+
+  /** Turn an account off (or on); `active` is not encrypted, so updateOne is fine. Null when no such user. */
+  async function setActive(userId: string, active: boolean): Promise<UserDoc | null> {
+    const r = await users.updateOne({ _id: userId }, { $set: { active } });
+    return r.matchedCount === 1 ? users.findById(userId) : null;
+  }
+
   /** An id shaped like a real one, for the no-enumeration answer to a taken email. */
   const placeholderId = () => String(new Types.ObjectId());
 
-  return { verifyCredentials, idForEmail, createUser, register, emailIndex, findById, placeholderId };
+  return { verifyCredentials, idForEmail, createUser, register, emailIndex, findById, placeholderId, changePassword, setActive };
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;

@@ -118,6 +118,14 @@ describe("register", () => {
     expect((await new Agent(app.url).post("/api/auth/login", { email, password: "another-password" })).status).toBe(401);
   });
 
+  it("refuses names with control or text-direction characters (on-screen spoofing)", async () => {
+    for (const name of ["Bob\u202Eevil", "Line\nbreak", "Zero\u0000"]) {
+      const res = await new Agent(app.url).post("/api/auth/register", { email: `spoof${name.length}@example.test`, password: "a-long-password", name });
+      expect(res.status).toBe(400);
+      expect(res.body.error.fields).toEqual(["name"]);
+    }
+  });
+
   it("refuses a role in the body (no mass assignment)", async () => {
     const res = await new Agent(app.url).post("/api/auth/register", { email: "x@example.test", password: "a-long-password", name: "X", role: "admin" });
     expect(res.status).toBe(400);
@@ -134,16 +142,16 @@ describe("cross-site writes", () => {
 
 describe("idle timeout", () => {
   it("ends a session left idle past the timeout, and activity renews it", async () => {
-    const short = await startTestApp({ SESSION_IDLE_MINUTES: String(1.5 / 60) });
+    const short = await startTestApp({ SESSION_IDLE_MINUTES: String(3 / 60) });
     try {
       const u = await makeUser(short, "patient");
       const active = await loginAgent(short, u);
       const idle = await loginAgent(short, u);
       for (let i = 0; i < 4; i++) {
-        await sleep(600);
+        await sleep(1000);
         expect((await active.get("/api/auth/me")).status).toBe(200);
       }
-      // 2.4 s have passed: the idle session (1.5 s timeout) is gone, the active one is not.
+      // 4 s have passed: the idle session (3 s timeout) is gone, the active one is not.
       expect((await idle.get("/api/auth/me")).status).toBe(401);
       expect((await active.get("/api/auth/me")).status).toBe(200);
     } finally {

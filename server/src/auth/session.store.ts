@@ -1,3 +1,4 @@
+import { createHmac, hkdfSync } from "node:crypto";
 import session from "express-session";
 import type { Redis } from "ioredis";
 import type { Role } from "@glp1/shared";
@@ -10,6 +11,8 @@ declare module "express-session" {
     createdAt: number;
     ip: string | null;
     userAgent: string | null;
+    /** A second factor was given at login (or MFA was confirmed in this session). */
+    mfa?: boolean;
   }
 }
 
@@ -19,6 +22,18 @@ export interface SessionStoreOptions {
   idleTimeoutMs: number;
   absoluteLifetimeMs: number;
   prefix?: string;
+  /** Keys the opaque session handles shown to users (the same on every node). */
+  handleSecret?: string;
+}
+
+/** What `listOf` tells about one live session. */
+export interface SessionSummary {
+  sid: string;
+  handle: string;
+  createdAt: number | null;
+  lastActivityAt: number | null;
+  ip: string | null;
+  userAgent: string | null;
 }
 
 /**
@@ -29,6 +44,7 @@ export interface SessionStoreOptions {
  */
 export class RedisSessionStore extends session.Store {
   private readonly prefix: string;
+  private readonly handleKey: Buffer;
 
   constructor(
     private readonly redis: Redis,
@@ -36,6 +52,20 @@ export class RedisSessionStore extends session.Store {
   ) {
     super();
     this.prefix = opts.prefix ?? "sess:";
+    this.handleKey = Buffer.from(hkdfSync("sha256", opts.handleSecret ?? "glp1-session-handles", Buffer.alloc(0), "glp1:session-handle:v1", 32));
+  }
+
+  /**
+   * The opaque id a user sees for a session: a keyed HMAC of the session id, so it can
+   * name a session in an API without being usable as a cookie.
+   */
+  handleOf(sid: string): string {
+    return createHmac("sha256", this.handleKey).update(sid).digest("base64url").slice(0, 32);
+  }
+
+  /** Per-user hash of session id → last user-initiated activity (epoch ms). */
+  private activityKey(userId: string): string {
+    return `${this.prefix}act:${userId}`;
   }
 
   key(sid: string): string {
@@ -69,12 +99,22 @@ export class RedisSessionStore extends session.Store {
     const multi = this.redis.multi().set(this.key(sid), JSON.stringify(sess), "PX", this.ttlFor(s));
     if (s.userId) {
       multi.sadd(this.userKey(s.userId), sid).pexpire(this.userKey(s.userId), this.opts.absoluteLifetimeMs);
+      multi.hset(this.activityKey(s.userId), sid, Date.now()).pexpire(this.activityKey(s.userId), this.opts.absoluteLifetimeMs);
     }
     multi.exec().then(() => cb?.(), (err) => cb?.(err));
   }
 
+  /** A user's own request: renew the idle timer and note the activity, in one round trip. */
   override touch(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
-    this.redis.pexpire(this.key(sid), this.ttlFor(sess as StoredSession)).then(() => cb?.(), (err) => cb?.(err));
+    this.renew(sid, sess as StoredSession).then(() => cb?.(), (err) => cb?.(err));
+  }
+
+  /** PEXPIRE (never resurrects a vanished key) + HSET of the activity time, pipelined. */
+  private async renew(sid: string, sess: StoredSession): Promise<boolean> {
+    const p = this.redis.pipeline().pexpire(this.key(sid), this.ttlFor(sess));
+    if (sess.userId) p.hset(this.activityKey(sess.userId), sid, Date.now());
+    const results = (await p.exec()) ?? [];
+    return results[0]?.[1] === 1;
   }
 
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
@@ -91,8 +131,7 @@ export class RedisSessionStore extends session.Store {
     const sess = await this.peek(sid);
     if (!sess) return null;
     // PEXPIRE on a key that vanished in between is a no-op, so this cannot resurrect it.
-    const alive = await this.redis.pexpire(this.key(sid), this.ttlFor(sess));
-    return alive === 1 ? sess : null;
+    return (await this.renew(sid, sess)) ? sess : null;
   }
 
   /** Which of these session ids are still alive (one round trip). */
@@ -107,7 +146,7 @@ export class RedisSessionStore extends session.Store {
   async end(sid: string): Promise<void> {
     const sess = await this.peek(sid).catch(() => null);
     const multi = this.redis.multi().del(this.key(sid));
-    if (sess?.userId) multi.srem(this.userKey(sess.userId), sid);
+    if (sess?.userId) multi.srem(this.userKey(sess.userId), sid).hdel(this.activityKey(sess.userId), sid);
     await multi.exec();
   }
 
@@ -116,7 +155,37 @@ export class RedisSessionStore extends session.Store {
     const sids = await this.redis.smembers(this.userKey(userId));
     const live = await this.alive(sids);
     const dead = sids.filter((s) => !live.has(s));
-    if (dead.length > 0) await this.redis.srem(this.userKey(userId), ...dead);
+    if (dead.length > 0) {
+      await this.redis.multi().srem(this.userKey(userId), ...dead).hdel(this.activityKey(userId), ...dead).exec();
+    }
     return [...live];
+  }
+
+  /** A user's live sessions with what the account page shows (two round trips). */
+  async listOf(userId: string): Promise<SessionSummary[]> {
+    const sids = await this.sessionsOf(userId);
+    if (sids.length === 0) return [];
+    const [raws, seen] = await Promise.all([this.redis.mget(sids.map((s) => this.key(s))), this.redis.hmget(this.activityKey(userId), ...sids)]);
+    const out: SessionSummary[] = [];
+    sids.forEach((sid, i) => {
+      const sess = this.parse(raws[i] ?? null);
+      if (!sess || sess.userId !== userId) return;
+      out.push({
+        sid,
+        handle: this.handleOf(sid),
+        createdAt: sess.createdAt ?? null,
+        lastActivityAt: seen[i] ? Number(seen[i]) : null,
+        ip: sess.ip ?? null,
+        userAgent: sess.userAgent ?? null,
+      });
+    });
+    return out.sort((a, b) => (b.lastActivityAt ?? 0) - (a.lastActivityAt ?? 0));
+  }
+
+  /** End every session of a user except `keep`; returns the ended session ids. */
+  async endAllOf(userId: string, keep: string | null = null): Promise<string[]> {
+    const sids = (await this.sessionsOf(userId)).filter((s) => s !== keep);
+    await Promise.all(sids.map((s) => this.end(s)));
+    return sids;
   }
 }

@@ -28,6 +28,9 @@ const envSchema = z.object({
   SESSION_SWEEP_MS: z.coerce.number().int().min(50).default(5000),
   AUDIT_FLUSH_MS: z.coerce.number().int().min(0).max(1000).default(5),
   AUDIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
+  AUDIT_HIGH_WATER: z.coerce.number().int().min(1).default(5000),
+  AUDIT_MAX_QUEUE: z.coerce.number().int().min(1).default(50_000),
+  AUDIT_WAIT_MS: z.coerce.number().int().min(0).default(5000),
   TRUST_PROXY: z.string().optional(),
   CLIENT_DIST: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -50,7 +53,36 @@ const envSchema = z.object({
   SOCKET_EVENTS_MAX: z.coerce.number().int().min(1).default(120),
   SOCKET_EVENTS_WINDOW_SECONDS: z.coerce.number().positive().default(10),
   SOCKET_MAX_PER_USER: z.coerce.number().int().min(1).default(20),
+  /** Dashboard pushes for a physician are coalesced over this window. */
+  DASHBOARD_COALESCE_MS: z.coerce.number().int().min(10).max(5000).default(500),
+  /** A patient message with no physician reply after this long enters the triage queue. */
+  TRIAGE_SLA_MINUTES: z.coerce.number().positive().default(60),
+  /** Clinic hours (local to CLINIC_TIMEZONE) and open weekdays (0 = Sunday); outside them patients get the after-hours reply. */
+  CLINIC_HOURS: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$/, "must look like 08:00-18:00").default("08:00-18:00"),
+  CLINIC_DAYS: z.string().regex(/^[0-6](,[0-6])*$/, "must be weekday numbers like 1,2,3,4,5").default("1,2,3,4,5"),
+  CLINIC_TIMEZONE: z
+    .string()
+    .default("America/New_York")
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat("en-US", { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be an IANA time zone"),
+  /** How long a break-glass grant lasts. */
+  BREAK_GLASS_MINUTES: z.coerce.number().positive().max(24 * 60).default(60),
 });
+
+/** Clinic hours for the after-hours auto-reply. */
+export interface ClinicHours {
+  /** Minutes after local midnight. */
+  openMinute: number;
+  closeMinute: number;
+  days: readonly number[];
+  timeZone: string;
+}
 
 /** Budgets enforced in Redis (see `auth/limits.ts`). Windows in milliseconds. */
 export interface RateLimits {
@@ -89,6 +121,10 @@ export interface Config {
   sessionSweepMs: number;
   auditFlushMs: number;
   auditMaxBatch: number;
+  /** Backpressure: above this many queued audit entries, new acts wait up to `auditWaitMs`. */
+  auditHighWater: number;
+  auditMaxQueue: number;
+  auditWaitMs: number;
   trustProxy: string | false;
   secureCookies: boolean;
   clientDist: string | null;
@@ -100,6 +136,10 @@ export interface Config {
   /** Issuer shown by authenticator apps. */
   mfaIssuer: string;
   rateLimits: Readonly<RateLimits>;
+  dashboardCoalesceMs: number;
+  triageSlaMs: number;
+  clinicHours: Readonly<ClinicHours>;
+  breakGlassMs: number;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +208,9 @@ export function buildConfig(env: Record<string, string | undefined>): Readonly<C
     sessionSweepMs: e.SESSION_SWEEP_MS,
     auditFlushMs: e.AUDIT_FLUSH_MS,
     auditMaxBatch: e.AUDIT_MAX_BATCH,
+    auditHighWater: e.AUDIT_HIGH_WATER,
+    auditMaxQueue: Math.max(e.AUDIT_MAX_QUEUE, e.AUDIT_HIGH_WATER * 2),
+    auditWaitMs: e.AUDIT_WAIT_MS,
     trustProxy: e.TRUST_PROXY ?? false,
     secureCookies: e.NODE_ENV === "production",
     clientDist: e.CLIENT_DIST ?? null,
@@ -188,5 +231,17 @@ export function buildConfig(env: Record<string, string | undefined>): Readonly<C
       socketEventsWindowMs: Math.round(e.SOCKET_EVENTS_WINDOW_SECONDS * 1000),
       socketMaxPerUser: e.SOCKET_MAX_PER_USER,
     }),
+    dashboardCoalesceMs: e.DASHBOARD_COALESCE_MS,
+    triageSlaMs: Math.round(e.TRIAGE_SLA_MINUTES * 60_000),
+    clinicHours: Object.freeze(clinicHoursOf(e.CLINIC_HOURS, e.CLINIC_DAYS, e.CLINIC_TIMEZONE)),
+    breakGlassMs: Math.round(e.BREAK_GLASS_MINUTES * 60_000),
   });
+}
+
+function clinicHoursOf(hours: string, days: string, timeZone: string): ClinicHours {
+  const [open, close] = hours.split("-").map((hm) => {
+    const [h, m] = hm.split(":").map(Number);
+    return h! * 60 + m!;
+  });
+  return { openMinute: open!, closeMinute: close!, days: [...new Set(days.split(",").map(Number))], timeZone };
 }

@@ -18,6 +18,8 @@ export interface HttpAppDeps {
   /** Feature routers as [mount path, router], mounted under /api in order (several may share a path). */
   api: Array<[string, express.Router]>;
   ready: () => Promise<void>;
+  /** Runs before any API route: backpressure from the audit writer. */
+  admission?: express.RequestHandler;
 }
 
 /** Largest JSON body the API reads. */
@@ -85,6 +87,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     next();
   });
   api.use(sameOriginWrites(deps.allowedOrigins));
+  if (deps.admission) api.use(deps.admission);
   api.use(express.json({ limit: MAX_BODY, strict: true }));
   api.use(deps.sessionMiddleware);
   for (const [mount, router] of deps.api) api.use(mount, router);

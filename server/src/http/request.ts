@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { NextFunction, Request, Response } from "express";
+import express, { type NextFunction, type Request, type Response } from "express";
 import type { Actor, RequestMeta } from "../audit/audited.js";
 import { AppError } from "./errors.js";
 
@@ -51,5 +51,31 @@ export function sameOriginWrites(allowed: string[]) {
       return next(new AppError("BAD_REQUEST", "request body must be application/json"));
     }
     next();
+  };
+}
+
+/**
+ * TRUST_PROXY as Express understands it: unset → trust nothing (X-Forwarded-For is
+ * ignored); a number → that many proxy hops; "true" → any; else addresses or names
+ * ("loopback", "10.0.0.0/8"). A bare "1" is a hop count, not the address 0.0.0.1.
+ */
+export function trustProxySetting(v: string | false): boolean | number | string {
+  if (v === false || v === "" || v === "false") return false;
+  if (v === "true") return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
+}
+
+/** The client address for a raw connection (sockets), by the same rule Express uses for `req.ip`. */
+export function clientAddress(setting: boolean | number | string): (remote: string | undefined, forwardedFor: string | string[] | undefined) => string | null {
+  const trust = express().set("trust proxy", setting).get("trust proxy fn") as (addr: string, i: number) => boolean;
+  return (remote, forwardedFor) => {
+    if (!remote) return null;
+    if (setting === false) return remote;
+    const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : (forwardedFor ?? "")).split(",").map((s) => s.trim()).filter(Boolean).reverse();
+    const addrs = [remote, ...hops];
+    // Walk from our side outwards; the first address we do not trust is the client.
+    for (let i = 0; i < addrs.length - 1; i++) if (!trust(addrs[i]!, i)) return addrs[i]!;
+    return addrs[addrs.length - 1]!;
   };
 }

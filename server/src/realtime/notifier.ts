@@ -16,6 +16,10 @@ export function createNotifier() {
     bind(server: AppServer) {
       io = server;
     },
+    /** At shutdown: late pushes (coalescing timers) are dropped instead of hitting closed Redis. */
+    unbind() {
+      io = null;
+    },
     toUsers<E extends EventName>(userIds: string[], event: E, payload: Payload<E>) {
       if (!io || userIds.length === 0) return;
       (io.to(userIds.map(rooms.user)).emit as (e: E, p: Payload<E>) => boolean)(event, payload);

@@ -1,17 +1,22 @@
-import type { ClientEventName, ClientToServerEvents, ServerToClientEvents } from "@glp1/shared";
+import type { ClientEventName, ClientToServerEvents, Role, ServerToClientEvents } from "@glp1/shared";
 import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import { type Actor, type AuditTarget, audited, type RequestMeta } from "../audit/audited.js";
 import type { AuditInput, AuditWriter } from "../audit/audit.writer.js";
+import { needsSecondFactor } from "../auth/mfa.gate.js";
+import type { HitResult } from "../auth/rate-limit.js";
 import type { RedisSessionStore } from "../auth/session.store.js";
 import { AppError, parseInput, toErrorBody } from "../http/errors.js";
 import type { Logger } from "../infra/logger.js";
+import { rooms } from "./rooms.js";
 
 export interface SocketData {
   userId: string;
   role: Actor["role"];
   sessionId: string;
   meta: RequestMeta;
+  /** At the handshake the session still owed a second factor (kept out of its user room). */
+  needsMfa?: boolean;
 }
 
 export type AppServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -48,12 +53,50 @@ export interface PipelineDeps {
   handlers: EventHandlers;
   /** End a socket's session everywhere (sends `session:expired`, disconnects). */
   expire: (socket: AppSocket) => void;
+  /** Roles whose sessions need a second factor before any event (the rule lives in auth/mfa.gate.ts). */
+  mfaRequiredRoles?: ReadonlySet<Role>;
+  /** Count one event against this connection's budget (Redis, shared by every node). */
+  eventBudget?: (socketId: string) => Promise<HitResult>;
+  /** In-flight accounting for graceful shutdown; `enter` is false once the node drains. */
+  drain: DrainGate;
+  /** How long an event may wait for audit capacity (backpressure) before it is refused. */
+  auditWaitMs: number;
+}
+
+/** Counts events being handled so a shutdown can wait for them; refuses new ones while draining. */
+export class DrainGate {
+  private count = 0;
+  private draining = false;
+  private waiters: Array<() => void> = [];
+
+  enter(): boolean {
+    if (this.draining) return false;
+    this.count += 1;
+    return true;
+  }
+
+  leave(): void {
+    this.count -= 1;
+    if (this.count === 0) this.waiters.splice(0).forEach((w) => w());
+  }
+
+  get inFlight(): number {
+    return this.count;
+  }
+
+  /** Stop taking events and resolve once those under way are done (or after `timeoutMs`). */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    if (this.count === 0) return;
+    await Promise.race([new Promise<void>((r) => this.waiters.push(r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
 }
 
 /**
  * The one path every inbound event takes: session re-check (which renews the idle timer:
- * an event is the user's own act) → validation → authorization inside the service →
- * handler → audit entry stored → ack. Unknown events and every refusal are audited too.
+ * an event is the user's own act) → rate limit → second-factor check → validation →
+ * authorization inside the service → handler → audit entry stored → ack. Unknown events
+ * and every refusal are audited too (a flood of rate-limited events: its first one).
  */
 export function attachPipeline(socket: AppSocket, deps: PipelineDeps): void {
   const { sessions, audit, logger, handlers, io } = deps;
@@ -63,7 +106,13 @@ export function attachPipeline(socket: AppSocket, deps: PipelineDeps): void {
     const last = args.at(-1);
     const ack = typeof last === "function" ? (last as (a: unknown) => void) : null;
     const payload = ack && args.length === 1 ? undefined : args[0];
-    void handle(event, payload, ack);
+    if (!deps.drain.enter()) {
+      // This node is shutting down: drop the transport unanswered. The client reconnects
+      // to another node and resends what was not acknowledged (idempotent by clientId).
+      socket.conn.close();
+      return;
+    }
+    void handle(event, payload, ack).finally(() => deps.drain.leave());
   });
 
   async function handle(event: string, payload: unknown, ack: ((a: unknown) => void) | null): Promise<void> {
@@ -74,6 +123,16 @@ export function attachPipeline(socket: AppSocket, deps: PipelineDeps): void {
       if (ack) ack(a);
     };
     try {
+      // Backpressure: while the audit buffer is full, wait (the client's event slows down);
+      // past the limit refuse it before anything is done — and say so in the trail.
+      try {
+        await audit.waitForCapacity(deps.auditWaitMs);
+      } catch (err) {
+        await audit
+          .record({ ...who, action: known.has(event) ? event : "socket:unknown", resource: "socket", outcome: "failure", reason: "AUDIT_BACKPRESSURE" })
+          .catch(() => undefined);
+        throw err;
+      }
       const sess = await sessions.getAndTouch(data.sessionId);
       if (!sess) {
         await audit.record({
@@ -87,6 +146,23 @@ export function attachPipeline(socket: AppSocket, deps: PipelineDeps): void {
         deps.expire(socket);
         return;
       }
+      const action = known.has(event) ? event : "socket:unknown";
+      if (deps.eventBudget) {
+        const budget = await deps.eventBudget(socket.id);
+        if (!budget.allowed) {
+          if (budget.firstRefusal) await audit.record({ ...who, action, resource: "socket", outcome: "denied", reason: "RATE_LIMITED" });
+          reply({ ok: false, error: { code: "RATE_LIMITED", message: "too many events; slow down" } });
+          return;
+        }
+      }
+      if (deps.mfaRequiredRoles && needsSecondFactor(deps.mfaRequiredRoles, sess)) {
+        await audit.record({ ...who, action, resource: "socket", outcome: "denied", reason: "MFA_ENROLLMENT_REQUIRED" });
+        reply({ ok: false, error: { code: "MFA_ENROLLMENT_REQUIRED", message: "set up multi-factor sign-in before using the clinic" } });
+        return;
+      }
+      // A socket opened by a password-only session was kept out of its user room (no
+      // pushes); once the session has its second factor, it joins.
+      if (!socket.rooms.has(rooms.user(data.userId))) await socket.join(rooms.user(data.userId));
       if (!known.has(event)) {
         await audit.record({ ...who, action: "socket:unknown", resource: "socket", outcome: "failure", reason: "UNKNOWN_EVENT" });
         reply({ ok: false, error: { code: "UNKNOWN_EVENT", message: "unknown event" } });

@@ -4,10 +4,14 @@ import { parse as parseCookie } from "cookie";
 import { unsign } from "cookie-signature";
 import type { Redis } from "ioredis";
 import { Server } from "socket.io";
+import type { Role } from "@glp1/shared";
 import type { AuditWriter } from "../audit/audit.writer.js";
+import type { Limits } from "../auth/limits.js";
+import { needsSecondFactor } from "../auth/mfa.gate.js";
 import type { RedisSessionStore } from "../auth/session.store.js";
+import { clientAddress } from "../http/request.js";
 import type { Logger } from "../infra/logger.js";
-import { type AppServer, type AppSocket, attachPipeline, type EventHandlers } from "./pipeline.js";
+import { type AppServer, type AppSocket, attachPipeline, DrainGate, type EventHandlers } from "./pipeline.js";
 import { rooms } from "./rooms.js";
 
 export interface RealtimeDeps {
@@ -20,8 +24,17 @@ export interface RealtimeDeps {
   cookieName: string;
   sessionSecret: string;
   sweepMs: number;
-  trustProxy: boolean;
+  /** The Express "trust proxy" setting (see `trustProxySetting`); false ignores X-Forwarded-For. */
+  trustProxy: boolean | number | string;
   namespace: string;
+  /** How long an event may wait for audit capacity before it is refused. */
+  auditWaitMs: number;
+  /** Roles whose sessions need a second factor before any event or push. */
+  mfaRequiredRoles?: readonly Role[];
+  /** Per-connection event budget and per-user socket cap; none when absent. */
+  limits?: Limits;
+  /** Oldest a socket-count entry may be before it is taken for a leftover of a dead node. */
+  absoluteLifetimeMs?: number;
 }
 
 /** Biggest inbound frame; a chat message is at most a few KB. */
@@ -45,19 +58,25 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
   const sub = deps.redis.duplicate();
   io.adapter(createAdapter(pub, sub, { key: `${deps.namespace}:socket.io` }));
 
+  const mfaRoles = new Set(deps.mfaRequiredRoles ?? []);
+  const addressOf = clientAddress(deps.trustProxy);
   const metaOf = (socket: AppSocket) => {
-    const fwd = deps.trustProxy ? String(socket.handshake.headers["x-forwarded-for"] ?? "").split(",")[0]?.trim() : "";
     return {
-      ip: fwd || socket.handshake.address || null,
+      ip: addressOf(socket.handshake.address, socket.handshake.headers["x-forwarded-for"]),
       userAgent: socket.handshake.headers["user-agent"] ?? null,
       requestId: socket.id,
     };
   };
 
+  const drain = new DrainGate();
+  let closing = false;
+
   io.use((socket, next) => {
+    // A draining node takes no new connections; the client's reconnect finds another node.
+    if (closing) return next(new Error("UNAVAILABLE"));
     void (async () => {
       const meta = metaOf(socket);
-      const refuse = async (code: "UNAUTHENTICATED" | "FORBIDDEN", reason: string) => {
+      const refuse = async (code: "UNAUTHENTICATED" | "FORBIDDEN" | "RATE_LIMITED", reason: string) => {
         await audit.record({ ...meta, action: "socket:rejected", resource: "socket", outcome: "denied", reason }).catch(() => undefined);
         next(new Error(code));
       };
@@ -67,7 +86,10 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
       const sid = raw?.startsWith("s:") ? unsign(raw.slice(2), deps.sessionSecret) : false;
       const sess = sid ? await sessions.peek(sid) : null;
       if (!sid || !sess?.userId || !sess.role) return refuse("UNAUTHENTICATED", "NO_SESSION");
-      socket.data = { userId: sess.userId, role: sess.role, sessionId: sid, meta };
+      if (deps.limits && !(await deps.limits.sockets.acquire(sess.userId, socket.id, deps.absoluteLifetimeMs ?? 12 * 3_600_000))) {
+        return refuse("RATE_LIMITED", "TOO_MANY_SOCKETS");
+      }
+      socket.data = { userId: sess.userId, role: sess.role, sessionId: sid, meta, needsMfa: needsSecondFactor(mfaRoles, sess) };
       next();
     })().catch((err: unknown) => {
       logger.error({ err }, "socket handshake failed");
@@ -82,10 +104,14 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
 
   io.on("connection", (socket) => {
     const { userId, role, sessionId, meta } = socket.data;
-    void socket.join([rooms.user(userId), rooms.session(sessionId)]);
-    attachPipeline(socket, { io, sessions, audit, logger, handlers: deps.handlers, expire });
+    // A password-only session of a role that must use MFA gets no pushes: it stays out
+    // of its user room until an event shows the session has its second factor.
+    void socket.join(socket.data.needsMfa ? [rooms.session(sessionId)] : [rooms.user(userId), rooms.session(sessionId)]);
+    const eventBudget = deps.limits?.socketEvent;
+    attachPipeline(socket, { io, sessions, audit, logger, handlers: deps.handlers, expire, drain, auditWaitMs: deps.auditWaitMs, mfaRequiredRoles: mfaRoles, ...(eventBudget ? { eventBudget } : {}) });
     void audit.record({ userId, role, ...meta, action: "socket:connect", resource: "socket", outcome: "success" }).catch(() => undefined);
     socket.on("disconnect", (reason) => {
+      if (deps.limits) void deps.limits.sockets.release(userId, socket.id).catch(() => undefined);
       void audit
         .record({ userId, role, ...meta, action: "socket:disconnect", resource: "socket", outcome: "success", reason: reason.replace(/\s+/g, "_").slice(0, 40) })
         .catch(() => undefined);
@@ -113,9 +139,16 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
     io.in(rooms.session(sid)).disconnectSockets(true);
   }
 
+  /**
+   * Graceful stop: refuse new handshakes, let events under way finish (their audit entries
+   * are awaited inside), then close every transport — a transport close, unlike a server
+   * disconnect, makes socket.io clients reconnect by themselves (to another node).
+   */
   async function close(): Promise<void> {
     clearInterval(sweep);
-    io.local.disconnectSockets(true);
+    closing = true;
+    await drain.drain(10_000);
+    for (const s of io.of("/").sockets.values()) s.conn.close();
     await new Promise<void>((resolve) => io.close(() => resolve()));
     pub.disconnect();
     sub.disconnect();

@@ -5,4 +5,6 @@ export const rooms = {
   conversation: (id: string) => `conversation:${id}`,
   patient: (id: string) => `patient:${id}`,
   triage: "triage",
+  /** A physician's live dashboard (joined on `dashboard:subscribe`). */
+  dashboard: (physicianId: string) => `dashboard:${physicianId}`,
 } as const;

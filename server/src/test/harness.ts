@@ -7,6 +7,8 @@ import type { Ack, ClientToServerEvents, Role, ServerToClientEvents } from "@glp
 import { io as ioClient, type Socket } from "socket.io-client";
 import { inject } from "vitest";
 import { type RunningApp, startApp } from "../app.js";
+import { createMfaService } from "../auth/mfa.service.js";
+import { newTotpSecret, timeStep, totpAt } from "../auth/totp.js";
 import { buildConfig } from "../config/config.js";
 import { createLogger } from "../infra/logger.js";
 
@@ -49,6 +51,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     AUDIT_FLUSH_MS: "2",
     LOG_LEVEL: "info",
     APP_NAMESPACE: dbName,
+    // Tests that are not about MFA or rate limits log staff in with a password, often:
+    // those suites set these themselves.
+    MFA_REQUIRED_ROLES: "",
+    LOGIN_MAX_FAILURES_PER_IP: "100000",
+    REGISTER_MAX_PER_IP: "100000",
+    SOCKET_EVENTS_MAX: "100000",
+    SOCKET_MAX_PER_USER: "1000",
     ...env,
   });
   const app = await startApp(config, { logger: createLogger("info", sink) });
@@ -90,6 +99,9 @@ export interface Person {
   email: string;
   password: string;
   name: string;
+  /** Base32 TOTP secret once `enrollMfa` has run: `loginAgent` then sends a code. */
+  totpSecret?: string;
+  recoveryCodes?: string[];
 }
 
 let counter = 0;
@@ -112,9 +124,40 @@ export async function makeCareTeam(app: RunningApp) {
 
 export async function loginAgent(app: RunningApp, who: Person): Promise<Agent> {
   const agent = new Agent(app.url);
-  const res = await agent.post("/api/auth/login", { email: who.email, password: who.password });
-  if (res.status !== 200) throw new Error(`login failed: ${res.status}`);
+  const body: Record<string, string> = { email: who.email, password: who.password };
+  if (who.totpSecret) body.totp = await freshTotp(who);
+  const res = await agent.post("/api/auth/login", body);
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.body?.error?.code ?? ""}`);
   return agent;
+}
+
+/** Activate MFA on an account with a known secret (as the demo seed does); returns the person with it. */
+export async function enrollMfa(app: RunningApp, who: Person, secret = newTotpSecret()): Promise<Person> {
+  const mfa = createMfaService({ users: app.db.models.users, cipher: app.db.cipher, issuer: app.config.mfaIssuer });
+  const recoveryCodes = await mfa.activateWithSecret(who.id, secret);
+  return Object.assign(who, { totpSecret: secret, recoveryCodes });
+}
+
+/** The TOTP code for a moment (default now). */
+export const totpCode = (secret: string, atMs = Date.now()) => totpAt(secret, timeStep(atMs));
+
+const spentSteps = new Map<string, number>();
+/**
+ * A code this process has not spent yet for this person: the server refuses a step at or
+ * before the last one used, so a second login in the same 30 s takes the next step (still
+ * inside the ±1 window), or waits for one.
+ */
+export async function freshTotp(who: Person): Promise<string> {
+  if (!who.totpSecret) throw new Error("enrollMfa first");
+  for (;;) {
+    const now = timeStep();
+    const step = Math.max(now, (spentSteps.get(who.id) ?? -1) + 1);
+    if (step <= now + 1) {
+      spentSteps.set(who.id, step);
+      return totpAt(who.totpSecret, step);
+    }
+    await sleep(1000);
+  }
 }
 
 /** Connect a real socket.io client with a session cookie; rejects with the connect_error message. */
@@ -137,6 +180,29 @@ export function connectSocket(app: RunningApp, cookie: string | null, headers: R
 /** Emit with an ack and resolve with the ack envelope. */
 export function emitAck<T = unknown>(socket: ClientSocket, event: string, ...args: unknown[]): Promise<Ack<T>> {
   return (socket.timeout(5000) as unknown as { emitWithAck(e: string, ...a: unknown[]): Promise<Ack<T>> }).emitWithAck(event, ...args);
+}
+
+/**
+ * Resolves true when `event` did NOT arrive within `ms`, false as soon as it does. Never
+ * rejects, so a check set up early cannot become an unhandled rejection on a slow machine.
+ */
+export function noEvent(socket: ClientSocket, event: string, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onEvent = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      (socket as unknown as { off(e: string, f: () => void): void }).off(event, onEvent);
+      resolve(true);
+    }, ms);
+    (socket as unknown as { once(e: string, f: () => void): void }).once(event, onEvent);
+  });
+}
+
+/** Emit with an ack and a longer patience than `emitAck` (load tests). */
+export function emitAckWithin<T = unknown>(ms: number, socket: ClientSocket, event: string, payload: unknown): Promise<Ack<T>> {
+  return (socket.timeout(ms) as unknown as { emitWithAck(e: string, ...a: unknown[]): Promise<Ack<T>> }).emitWithAck(event, payload);
 }
 
 /** Resolve with the next `event` the socket receives. */

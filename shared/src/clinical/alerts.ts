@@ -14,6 +14,9 @@ export interface AlertView {
   evidence?: Record<string, unknown>;
   acknowledgedAt?: string | null;
   acknowledgedBy?: string | null;
+  /** `break_glass` notices to admins: the physician who opened the record, and until when. */
+  actorId?: string;
+  expiresAt?: string;
 }
 
 /** What the patient is told at once when a crisis flag is raised (988, 911). */

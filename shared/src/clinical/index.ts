@@ -4,3 +4,4 @@ export * from "./redFlags.js";
 export * from "./alerts.js";
 export * from "./prescriptions.js";
 export * from "./intake.js";
+export * from "./trials.js";

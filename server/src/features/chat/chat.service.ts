@@ -3,13 +3,20 @@ import type { ChatMessage, ChatReadInput, ChatSendInput, ConversationSummary, Hi
 import type { Actor, AuditTarget } from "../../audit/audited.js";
 import { assertParticipant } from "../../auth/policy.js";
 import type { UserModel } from "../../auth/user.model.js";
-import { AppError, notFound } from "../../http/errors.js";
+import { AppError, forbidden, notFound } from "../../http/errors.js";
 import { type Conversation, type ConversationModel, type MessageModel, toChatMessage } from "./chat.model.js";
+
+/** Other features that follow the chat (triage, the dashboard); called after the act is stored. */
+export interface ChatHooks {
+  afterSend?: (conv: Conversation, message: ChatMessage) => Promise<void>;
+  afterRead?: (conv: Conversation, readerId: string) => Promise<void>;
+}
 
 export interface ChatServiceDeps {
   users: UserModel;
   conversations: ConversationModel;
   messages: MessageModel;
+  hooks?: ChatHooks;
 }
 
 /**
@@ -23,7 +30,8 @@ export function createChatService(deps: ChatServiceDeps) {
     target.resource = "conversation";
     target.resourceId = conversationId;
     const conv = await conversations.findById(conversationId).lean();
-    if (!conv) throw notFound("conversation");
+    // An unknown id gets the same answer as someone else's, so ids cannot be probed.
+    if (!conv) throw forbidden();
     target.patientId = String(conv.patientId);
     assertParticipant(actor, conv);
     return conv;
@@ -110,7 +118,9 @@ export function createChatService(deps: ChatServiceDeps) {
     await conversations.updateOne({ _id: conv._id }, { $max: { lastMessageAt: doc.createdAt } });
     target.resource = "message";
     target.resourceId = String(doc._id);
-    return { message: toChatMessage(doc), created: true, recipients };
+    const message = toChatMessage(doc);
+    await deps.hooks?.afterSend?.(conv, message);
+    return { message, created: true, recipients };
   }
 
   async function typing(actor: Actor, conversationId: string, target: AuditTarget): Promise<void> {
@@ -127,6 +137,7 @@ export function createChatService(deps: ChatServiceDeps) {
       { _id: conv._id, $or: [{ [field]: null }, { [field]: { $lt: msg._id } }] },
       { $set: { [field]: msg._id } },
     );
+    await deps.hooks?.afterRead?.(conv, actor.userId);
   }
 
   return { list, history, send, typing, markRead, openConversation };

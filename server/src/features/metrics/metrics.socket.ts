@@ -4,7 +4,7 @@ import type { EventHandlers } from "../../realtime/pipeline.js";
 import { rooms } from "../../realtime/rooms.js";
 import type { MetricsService } from "./metrics.service.js";
 
-export function metricsSocketHandlers(metrics: MetricsService): Pick<EventHandlers, "metrics:subscribe" | "metrics:report"> {
+export function metricsSocketHandlers(metrics: MetricsService): Pick<EventHandlers, "metrics:subscribe" | "metrics:unsubscribe" | "metrics:report"> {
   return {
     "metrics:subscribe": {
       schema: z.strictObject({ patientId: objectIdSchema }),
@@ -12,6 +12,15 @@ export function metricsSocketHandlers(metrics: MetricsService): Pick<EventHandle
       async run({ actor, socket }, input, target) {
         await metrics.authorizeFeed(actor, input.patientId, target);
         await socket.join(rooms.patient(input.patientId));
+        return {};
+      },
+    },
+    "metrics:unsubscribe": {
+      schema: z.strictObject({ patientId: objectIdSchema }),
+      resource: "reading",
+      async run({ socket }, input, target) {
+        target.patientId = input.patientId;
+        await socket.leave(rooms.patient(input.patientId));
         return {};
       },
     },

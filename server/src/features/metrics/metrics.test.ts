@@ -9,6 +9,7 @@ import {
   makeCareTeam,
   makeUser,
   nextEvent,
+  noEvent,
   startTestApp,
   type TestApp,
 } from "../../test/harness.js";
@@ -129,12 +130,17 @@ describe("live feed and alerts", () => {
     expect(await emitAck(watcher, "metrics:subscribe", { patientId: t.patient.id })).toEqual({ ok: true, data: {} });
     expect(await emitAck(outsider, "metrics:subscribe", { patientId: t.patient.id })).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });
     const update = nextEvent<{ patientId: string; readings: Reading[] }>(watcher, "metrics:update");
-    const leak = nextEvent(outsider, "metrics:update", 700);
+    const noLeak = noEvent(outsider, "metrics:update", 700);
     const patientSocket = await sock(t.patientAgent.cookie);
     const ack = await emitAck<{ readings: Reading[] }>(patientSocket, "metrics:report", { readings: [{ kind: "weight", value: 95, unit: "kg", observedAt: ago(0) }] });
     expect(ack.ok).toBe(true);
     expect((await update).readings[0]).toMatchObject({ kind: "weight", value: 95 });
-    await expect(leak).rejects.toThrow();
+    expect(await noLeak).toBe(true);
+    // After unsubscribing, the physician's socket hears no more of this patient.
+    expect(await emitAck(watcher, "metrics:unsubscribe", { patientId: t.patient.id })).toEqual({ ok: true, data: {} });
+    const nothingAfter = noEvent(watcher, "metrics:update", 700);
+    await emitAck(patientSocket, "metrics:report", { readings: [{ kind: "weight", value: 94.5, unit: "kg", observedAt: ago(0) }] });
+    expect(await nothingAfter).toBe(true);
   });
 
   it("raises an urgent alert to the care team, tells the patient what to do, and lets the physician acknowledge it", async () => {

@@ -167,8 +167,9 @@ export function createPrescriptionService(deps: PrescriptionServiceDeps) {
   async function get(actor: Actor, id: string, target: AuditTarget): Promise<PrescriptionView> {
     const doc = await load(id, target);
     const basis = await access.assertPatientAccess(actor, String(doc.patientId), target);
-    if (basis === "self" && doc.status === "draft") throw notFound("prescription");
-    return toPrescriptionView(doc);
+    if (basis === "self" && !doc.signedAt) throw notFound("prescription");
+    const view = toPrescriptionView(doc);
+    return basis === "self" ? { ...view, override: null } : view;
   }
 
   /** A patient's prescriptions, newest first (drafts hidden from the patient). */
@@ -176,9 +177,12 @@ export function createPrescriptionService(deps: PrescriptionServiceDeps) {
     target.resource = "prescription";
     const basis = await access.assertPatientAccess(actor, patientId, target);
     const filter: Record<string, unknown> = { patientId };
-    if (basis === "self") filter.status = { $ne: "draft" };
+    // A patient sees what was signed (and what happened to it), never drafts or drafts
+    // cancelled before signing, and never the physician's override reasoning.
+    if (basis === "self") filter.signedAt = { $ne: null };
     const docs = await prescriptions.find(filter).sort({ createdAt: -1, _id: -1 });
-    return docs.map(toPrescriptionView);
+    const views = docs.map(toPrescriptionView);
+    return basis === "self" ? views.map((v) => ({ ...v, override: null })) : views;
   }
 
   /** The ladder view for the prescription writer (care team only): what may be written now, and the history it rests on (newest first). */

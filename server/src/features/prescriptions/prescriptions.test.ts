@@ -339,6 +339,15 @@ describe("reading and refills", () => {
     expect((await auditFor("prescription:read", t.patient.id)).map((e) => e.outcome)).toEqual(["success", "success", "denied"]);
   });
 
+  it("never shows the patient a draft cancelled before signing, nor the physician's override reasoning", async () => {
+    const t = await team();
+    const draft = await create(t.doctor, t.patient.id);
+    expect((await t.doctor.post(`/api/prescriptions/${draft.id}/cancel`)).status).toBe(200);
+    const mine = await t.patientAgent.get(`/api/patients/${t.patient.id}/prescriptions`);
+    expect(mine.body.prescriptions).toEqual([]);
+    expect((await t.patientAgent.get(`/api/prescriptions/${draft.id}`)).status).toBe(404);
+  });
+
   it("turns a patient's refill request into one care-team task", async () => {
     const t = await team();
     const p = await signed(t.doctor, t.patient.id);

@@ -1,0 +1,570 @@
+import { useCallback, useEffect, useMemo, useState } from "react";
+import {
+  INTAKE_QUESTIONNAIRE,
+  type AlertView,
+  type IntakeRecord,
+  type IntakeVersionSummary,
+  type PrescriptionView,
+  type Reading,
+} from "@glp1/shared";
+import { api, describeError } from "../api.js";
+import type { ChatStore } from "../chat/store.js";
+import { IntakeResult } from "./IntakeResult.js";
+import {
+  ELIGIBILITY_LABELS,
+  METRIC_LABELS,
+  RX_STATUS_LABELS,
+  SEVERITY_LABELS,
+  SYMPTOM_LABELS,
+  TITRATION_KIND_LABELS,
+  TITRATION_RULE_LABELS,
+  alertLabel,
+  drugLabel,
+  formatDate,
+  formatDateTime,
+  formatMg,
+  formatReading,
+} from "./labels.js";
+import { PrescriptionWriter } from "./PrescriptionWriter.js";
+import { TimeChart, type ChartSeries } from "./TimeChart.js";
+import { sortAlerts, usePatientAlerts } from "./useAlerts.js";
+import { useReadings } from "./useReadings.js";
+
+interface Props {
+  store: ChatStore;
+  patientId: string;
+  patientName: string;
+  onBack?: () => void;
+}
+
+type Tab = "metrics" | "intake" | "rx";
+const TABS: { id: Tab; label: string }[] = [
+  { id: "metrics", label: "Metrics" },
+  { id: "intake", label: "Intake" },
+  { id: "rx", label: "Prescriptions" },
+];
+
+/** The physician's view of one patient: open alerts always on top, then metrics, intake or prescriptions. */
+export function PatientPanel({ store, patientId, patientName, onBack }: Props) {
+  const [tab, setTab] = useState<Tab>("metrics");
+  const alerts = usePatientAlerts(store, patientId);
+
+  return (
+    <section className="patient-panel" aria-labelledby="patient-panel-title" data-testid="patient-panel">
+      <header className="panel-header">
+        {onBack && (
+          <button type="button" className="button-quiet back-button" onClick={onBack}>
+            <span aria-hidden="true">←</span> All patients
+          </button>
+        )}
+        <div className="chat-heading">
+          <h2 id="patient-panel-title">{patientName}</h2>
+          <p className="chat-subtitle">Patient record</p>
+        </div>
+      </header>
+      <div className="panel-scroll">
+        <AlertList {...alerts} />
+        <nav className="panel-tabs" aria-label="Patient record">
+          {TABS.map((t) => (
+            <button
+              key={t.id}
+              type="button"
+              className="section-tab"
+              data-testid={`panel-tab-${t.id}`}
+              aria-current={tab === t.id ? "page" : undefined}
+              onClick={() => setTab(t.id)}
+            >
+              {t.label}
+            </button>
+          ))}
+        </nav>
+        {tab === "metrics" && <PatientMetrics store={store} patientId={patientId} />}
+        {tab === "intake" && <PatientIntake patientId={patientId} />}
+        {tab === "rx" && <PatientRxManager patientId={patientId} />}
+      </div>
+    </section>
+  );
+}
+
+// ---- alerts ---------------------------------------------------------------------------
+
+const EVIDENCE_LABELS: Record<string, string> = {
+  glucoseMgdl: "glucose (mg/dL)",
+  systolic: "systolic",
+  diastolic: "diastolic",
+  abdominalPain: "abdominal pain",
+  vomiting: "vomiting",
+  phq9: "PHQ-9",
+  item9: "item 9",
+  fromKg: "from (kg)",
+  toKg: "to (kg)",
+  weeks: "over weeks",
+  kgPerWeek: "kg/week",
+  baseline: "baseline /min",
+  recent: "recent /min",
+  severeDays: "severe days",
+  daysSinceLastDose: "days since last dose",
+  source: "source",
+  version: "intake version",
+};
+
+/** The values that tripped the rule, as text (never markup). */
+function evidenceText(evidence: Record<string, unknown> | undefined): string | null {
+  if (!evidence) return null;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(evidence)) {
+    if (k === "at" || k === "reason") continue;
+    const label = EVIDENCE_LABELS[k] ?? k;
+    if (k === "symptoms" && Array.isArray(v)) parts.push(v.map((c) => SYMPTOM_LABELS[String(c)] ?? String(c)).join("; "));
+    else if (Array.isArray(v)) parts.push(`${label}: ${v.map(String).join(", ")}`);
+    else if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") parts.push(`${label}: ${String(v)}`);
+  }
+  return parts.length ? parts.join(" · ") : null;
+}
+
+function AlertList({
+  alerts,
+  error,
+  busy,
+  acknowledge,
+}: {
+  alerts: AlertView[] | null;
+  error: string | null;
+  busy: Record<string, boolean>;
+  acknowledge: (id: string) => Promise<void>;
+}) {
+  const [showDone, setShowDone] = useState(false);
+  const sorted = useMemo(() => sortAlerts(alerts ?? []), [alerts]);
+  const open = sorted.filter((a) => a.status === "open");
+  const done = sorted.filter((a) => a.status !== "open");
+  return (
+    <section className="card alerts-card" aria-labelledby="alerts-title" data-testid="alert-list">
+      <div className="card-header">
+        <h3 id="alerts-title">
+          Alerts{" "}
+          {open.length > 0 && (
+            <span className="badge badge-alert" data-testid="alert-open-count">
+              {open.length}
+            </span>
+          )}
+        </h3>
+        {done.length > 0 && (
+          <button type="button" className="button-link small" onClick={() => setShowDone((s) => !s)}>
+            {showDone ? "Hide acknowledged" : `Acknowledged (${done.length})`}
+          </button>
+        )}
+      </div>
+      {error && <p className="form-error">{error}</p>}
+      {alerts === null && !error ? (
+        <p className="muted small">Loading…</p>
+      ) : open.length === 0 ? (
+        <p className="muted small">No open alerts.</p>
+      ) : null}
+      <ul className="alert-list" aria-live="polite">
+        {[...open, ...(showDone ? done : [])].map((a) => (
+          <li key={a.id} className={`alert-item severity-${a.severity} status-${a.status}`} data-testid="alert-item" data-alert-kind={a.kind}>
+            <span className={`severity-badge severity-${a.severity}`} data-testid="alert-severity">
+              {SEVERITY_LABELS[a.severity]}
+            </span>
+            <div className="alert-body">
+              <p className="alert-title">{alertLabel(a.kind)}</p>
+              <p className="small muted">
+                {formatDateTime(a.createdAt)}
+                {a.occurrences > 1 ? ` · seen ${a.occurrences} times` : ""}
+                {a.status !== "open" && a.acknowledgedAt ? ` · acknowledged ${formatDateTime(a.acknowledgedAt)}` : ""}
+              </p>
+              {evidenceText(a.evidence) && <p className="small alert-evidence">{evidenceText(a.evidence)}</p>}
+            </div>
+            {a.status === "open" && (
+              <button
+                type="button"
+                className="button-secondary"
+                data-testid="alert-ack"
+                disabled={busy[a.id]}
+                onClick={() => void acknowledge(a.id)}
+              >
+                {busy[a.id] ? "…" : "Acknowledge"}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+// ---- metrics --------------------------------------------------------------------------
+
+const COLORS = { weight: "#0f766e", systolic: "#b42318", diastolic: "#1d4ed8", glucose: "#7c3aed" };
+const GLUCOSE_GUIDES = [
+  { value: 70, color: "#d97706" },
+  { value: 54, color: "#b42318" },
+];
+
+function seriesOf(readings: Reading[], kind: Reading["kind"]) {
+  return readings.filter((r) => r.kind === kind);
+}
+
+function PatientMetrics({ store, patientId }: { store: ChatStore; patientId: string }) {
+  const { readings, loading, error, reload } = useReadings(store, patientId);
+
+  const weight = useMemo(() => {
+    const rows = seriesOf(readings, "weight");
+    return {
+      n: rows.length,
+      times: rows.map((r) => Date.parse(r.observedAt)),
+      series: [{ label: "Weight", values: rows.map((r) => r.value as number), color: COLORS.weight }] as ChartSeries[],
+    };
+  }, [readings]);
+  const bp = useMemo(() => {
+    const rows = seriesOf(readings, "bp");
+    const v = rows.map((r) => r.value as { systolic: number; diastolic: number });
+    return {
+      n: rows.length,
+      times: rows.map((r) => Date.parse(r.observedAt)),
+      series: [
+        { label: "Systolic", values: v.map((x) => x.systolic), color: COLORS.systolic },
+        { label: "Diastolic", values: v.map((x) => x.diastolic), color: COLORS.diastolic },
+      ] as ChartSeries[],
+    };
+  }, [readings]);
+  const glucose = useMemo(() => {
+    const rows = seriesOf(readings, "glucose");
+    return {
+      n: rows.length,
+      times: rows.map((r) => Date.parse(r.observedAt)),
+      series: [{ label: "Glucose", values: rows.map((r) => r.value as number), color: COLORS.glucose }] as ChartSeries[],
+    };
+  }, [readings]);
+  const recent = readings.slice(-25).reverse();
+
+  return (
+    <div className="panel-section" data-testid="panel-metrics">
+      {error && (
+        <p className="form-error">
+          {error}{" "}
+          <button type="button" className="button-link" onClick={reload}>
+            Try again
+          </button>
+        </p>
+      )}
+      <div className="chart-grid">
+        <ChartCard title="Weight" unit="kg" testId="weight-chart" data={weight} loading={loading} />
+        <ChartCard title="Blood pressure" unit="mmHg" testId="bp-chart" data={bp} loading={loading} />
+        <ChartCard title="Glucose" unit="mg/dL" testId="glucose-chart" data={glucose} loading={loading} guides={GLUCOSE_GUIDES} />
+      </div>
+      <section className="card" aria-labelledby="recent-readings-title">
+        <div className="card-header">
+          <h3 id="recent-readings-title">Recent readings</h3>
+        </div>
+        {recent.length === 0 ? (
+          <p className="muted small">{loading ? "Loading…" : "No readings yet."}</p>
+        ) : (
+          <div className="table-scroll">
+            <table className="data-table" data-testid="metrics-table">
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Reading</th>
+                  <th scope="col">Value</th>
+                </tr>
+              </thead>
+              <tbody>
+                {recent.map((r) => (
+                  <tr key={r.id} data-testid="metrics-row">
+                    <td className="nowrap">{formatDateTime(r.observedAt)}</td>
+                    <td>{METRIC_LABELS[r.kind]}</td>
+                    <td>{formatReading(r)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function ChartCard({
+  title,
+  unit,
+  testId,
+  data,
+  loading,
+  guides,
+}: {
+  title: string;
+  unit: string;
+  testId: string;
+  data: { n: number; times: number[]; series: ChartSeries[] };
+  loading: boolean;
+  guides?: { value: number; color: string }[];
+}) {
+  return (
+    <section className="card chart-card" aria-label={`${title} chart`}>
+      <div className="card-header">
+        <h3>{title}</h3>
+        <span className="muted small">
+          {data.n} reading{data.n === 1 ? "" : "s"}
+        </span>
+      </div>
+      {data.n === 0 ? (
+        <p className="muted small chart-empty" data-testid={testId}>
+          {loading ? "Loading…" : "No readings yet."}
+        </p>
+      ) : (
+        <TimeChart times={data.times} series={data.series} unit={unit} label={`${title} over time, in ${unit}`} testId={testId} height={190} guides={guides} />
+      )}
+    </section>
+  );
+}
+
+// ---- intake ---------------------------------------------------------------------------
+
+function answerText(id: string, value: unknown): string {
+  const item = INTAKE_QUESTIONNAIRE.items.find((i) => i.id === id);
+  if (!item) return String(value);
+  const label = (code: unknown) => item.options?.find((o) => o.code === code)?.label ?? String(code);
+  if (Array.isArray(value)) return value.length === 0 ? "None" : value.map(label).join("; ");
+  if (typeof value === "boolean") return value ? "Yes" : "No";
+  if (item.type === "single") return label(value);
+  return `${String(value)}${item.unit ? ` ${item.unit}` : ""}`;
+}
+
+function PatientIntake({ patientId }: { patientId: string }) {
+  const [latest, setLatest] = useState<IntakeRecord | null>(null);
+  const [versions, setVersions] = useState<IntakeVersionSummary[] | null>(null);
+  const [shown, setShown] = useState<IntakeRecord | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let active = true;
+    api
+      .intake(patientId)
+      .then((r) => {
+        if (!active) return;
+        setLatest(r.intake);
+        setShown(r.intake);
+        setVersions(r.versions);
+      })
+      .catch((e: unknown) => active && setError(describeError(e)));
+    return () => {
+      active = false;
+    };
+  }, [patientId]);
+
+  const open = async (version: number) => {
+    if (shown?.version === version) return;
+    if (latest?.version === version) {
+      setShown(latest);
+      return;
+    }
+    try {
+      setShown((await api.intakeVersion(patientId, version)).intake);
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  if (error) return <p className="form-error">{error}</p>;
+  if (versions === null) return <p className="muted small">Loading…</p>;
+  if (!latest || !shown) return <p className="card muted" data-testid="physician-intake">No intake submitted yet.</p>;
+
+  return (
+    <div className="panel-section" data-testid="physician-intake">
+      <IntakeResult
+        intake={shown}
+        title={shown.version === latest.version ? "Latest intake" : `Intake version ${shown.version}`}
+        testId="intake-result"
+        audience="physician"
+      />
+      <details className="card answers">
+        <summary>Answers</summary>
+        <dl className="answer-list">
+          {INTAKE_QUESTIONNAIRE.items
+            .filter((i) => (shown.answers as Record<string, unknown>)[i.id] !== undefined)
+            .map((i) => (
+              <div key={i.id}>
+                <dt>{i.label}</dt>
+                <dd>{answerText(i.id, (shown.answers as Record<string, unknown>)[i.id])}</dd>
+              </div>
+            ))}
+        </dl>
+      </details>
+      <section className="card" aria-labelledby="intake-versions-title">
+        <div className="card-header">
+          <h3 id="intake-versions-title">Versions</h3>
+        </div>
+        <ul className="version-list" data-testid="intake-versions">
+          {versions.map((v) => (
+            <li key={v.id}>
+              <button
+                type="button"
+                className="version-item"
+                data-testid="intake-version"
+                aria-current={shown.version === v.version ? "true" : undefined}
+                onClick={() => void open(v.version)}
+              >
+                <span>Version {v.version}</span>
+                <span className="muted small">{formatDateTime(v.createdAt)}</span>
+                <span className={`status-pill status-${v.status}`}>{ELIGIBILITY_LABELS[v.status]}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}
+
+// ---- prescriptions --------------------------------------------------------------------
+
+function PatientRxManager({ patientId }: { patientId: string }) {
+  const [list, setList] = useState<PrescriptionView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
+
+  const load = useCallback(() => {
+    api
+      .prescriptions(patientId)
+      .then(({ prescriptions }) => {
+        setList(prescriptions);
+        setError(null);
+      })
+      .catch((e: unknown) => setError(describeError(e)));
+  }, [patientId]);
+  useEffect(() => load(), [load]);
+
+  const changed = (rx: PrescriptionView) => {
+    setList((cur) => {
+      const rest = (cur ?? []).filter((p) => p.id !== rx.id);
+      return [rx, ...rest].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    });
+    setVersion((v) => v + 1);
+  };
+
+  return (
+    <div className="panel-section">
+      <PrescriptionWriter patientId={patientId} version={version} onCreated={changed} />
+      <section className="card" aria-labelledby="rx-list-title">
+        <div className="card-header">
+          <h3 id="rx-list-title">Prescriptions</h3>
+        </div>
+        {error && <p className="form-error">{error}</p>}
+        {list === null ? (
+          !error && <p className="muted small">Loading…</p>
+        ) : list.length === 0 ? (
+          <p className="muted small" data-testid="rx-list">
+            None yet.
+          </p>
+        ) : (
+          <ul className="rx-list" data-testid="rx-list">
+            {list.map((rx) => (
+              <PhysicianRx key={rx.id} rx={rx} onChanged={changed} />
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function PhysicianRx({ rx, onChanged }: { rx: PrescriptionView; onChanged: (rx: PrescriptionView) => void }) {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [verified, setVerified] = useState<{ valid: boolean; reason?: string } | null>(null);
+  const [confirmCancel, setConfirmCancel] = useState(false);
+
+  const act = async (action: "sign" | "send" | "cancel") => {
+    setBusy(action);
+    setError(null);
+    try {
+      const { prescription } = await api.prescriptionAction(rx.id, action);
+      setVerified(null);
+      setConfirmCancel(false);
+      onChanged(prescription);
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+  const verify = async () => {
+    setBusy("verify");
+    setError(null);
+    try {
+      setVerified(await api.verifyPrescription(rx.id));
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const canCancel = rx.status === "draft" || rx.status === "signed" || rx.status === "sent";
+  return (
+    <li className="rx-card rx-row" data-testid="rx-item" data-rx-status={rx.status}>
+      <div className="card-header">
+        <p className="rx-title">
+          {drugLabel(rx.drug)} <span className="rx-dose">{formatMg(rx.doseMg)}</span>{" "}
+          <span className="muted small">({TITRATION_KIND_LABELS[rx.titration.kind]})</span>
+        </p>
+        <span className={`status-pill rx-status-${rx.status}`} data-testid="rx-status">
+          {RX_STATUS_LABELS[rx.status]}
+        </span>
+      </div>
+      <p className="rx-directions">{rx.directions}</p>
+      <p className="small muted">
+        {rx.quantity} pen{rx.quantity === 1 ? "" : "s"} · {rx.refills} refill{rx.refills === 1 ? "" : "s"} · written {formatDate(rx.createdAt)}
+        {rx.signedAt ? ` · signed ${formatDate(rx.signedAt)}` : ""}
+        {rx.signature ? ` · ${rx.signature.alg} key ${rx.signature.keyId.slice(0, 8)}` : ""}
+      </p>
+      {rx.override && (
+        <p className="small override-note">
+          Override{rx.override.rule ? ` (${TITRATION_RULE_LABELS[rx.override.rule]})` : ""}: {rx.override.reason}
+        </p>
+      )}
+      <div className="rx-actions">
+        {rx.status === "draft" && (
+          <button type="button" className="button-primary" data-testid="rx-sign" disabled={busy !== null} onClick={() => void act("sign")}>
+            {busy === "sign" ? "Signing…" : "Sign"}
+          </button>
+        )}
+        {rx.status === "signed" && (
+          <button type="button" className="button-primary" data-testid="rx-send" disabled={busy !== null} onClick={() => void act("send")}>
+            {busy === "send" ? "Sending…" : "Send to pharmacy"}
+          </button>
+        )}
+        {rx.signature && (
+          <button type="button" className="button-secondary" data-testid="rx-verify" disabled={busy !== null} onClick={() => void verify()}>
+            {busy === "verify" ? "Checking…" : "Verify signature"}
+          </button>
+        )}
+        {canCancel &&
+          (confirmCancel ? (
+            <span className="confirm-inline">
+              <button type="button" className="button-danger" data-testid="rx-cancel-confirm" disabled={busy !== null} onClick={() => void act("cancel")}>
+                {busy === "cancel" ? "Cancelling…" : "Yes, cancel it"}
+              </button>
+              <button type="button" className="button-quiet" onClick={() => setConfirmCancel(false)}>
+                Keep
+              </button>
+            </span>
+          ) : (
+            <button type="button" className="button-quiet" data-testid="rx-cancel" disabled={busy !== null} onClick={() => setConfirmCancel(true)}>
+              Cancel prescription
+            </button>
+          ))}
+      </div>
+      {verified && (
+        <p className={verified.valid ? "form-success" : "form-error"} role="status" data-testid="rx-verify-result">
+          {verified.valid
+            ? "Signature valid: the prescription is unchanged since it was signed."
+            : `Signature NOT valid${verified.reason ? ` (${verified.reason.replace(/_/g, " ")})` : ""}.`}
+        </p>
+      )}
+      {error && <p className="form-error">{error}</p>}
+    </li>
+  );
+}

@@ -1,0 +1,142 @@
+import type { DashboardRow, Reading, ServerToClientEvents } from "@glp1/shared";
+import type { AuditWriter } from "../../audit/audit.writer.js";
+import { Types } from "mongoose";
+import type { CareTeamModel } from "../../auth/careTeam.model.js";
+import type { Logger } from "../../infra/logger.js";
+import type { Notifier } from "../../realtime/notifier.js";
+import { rooms } from "../../realtime/rooms.js";
+import type { PatientStatsService } from "./stats.service.js";
+
+export interface FeedOptions {
+  /** Quiet period: a physician's pending changes go out this long after the last one… */
+  coalesceMs: number;
+  /** …but never later than this after the first (a steady stream still updates). */
+  maxWaitMs?: number;
+}
+
+/**
+ * Live dashboard updates. Anything that changes a patient's row marks the patient (at
+ * once, with no lookup first, so a burst is seen as the burst it is). Marks are
+ * coalesced per node: once they go quiet for `coalesceMs` (at most `maxWaitMs` after the
+ * first), the patients are grouped by the physicians of their care teams and each
+ * physician's subscribed sockets get ONE `dashboard:update` with every changed row. The
+ * Redis adapter delivers it to the physician's sockets on whichever node they are. Each
+ * pushed row is audited per recipient before it is sent.
+ */
+export function createDashboardFeed(deps: {
+  careTeams: CareTeamModel;
+  rowsFor: (physicianId: string, patientIds: string[]) => Promise<DashboardRow[]>;
+  notifier: Notifier;
+  audit: AuditWriter;
+  logger: Logger;
+  options: FeedOptions;
+}) {
+  const { careTeams, notifier, audit, logger } = deps;
+  const coalesceMs = deps.options.coalesceMs;
+  const maxWaitMs = deps.options.maxWaitMs ?? Math.max(coalesceMs * 5, 2500);
+  /** Marked patients, each with the work (say, merging readings into its summary) the row must wait for. */
+  let pending = new Map<string, Promise<unknown>[]>();
+  let first = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const inflight = new Set<Promise<void>>();
+  let closed = false;
+
+  function track(job: Promise<void>) {
+    inflight.add(job);
+    void job.finally(() => inflight.delete(job));
+  }
+
+  async function flush(): Promise<void> {
+    const batch = pending;
+    pending = new Map();
+    timer = null;
+    if (closed || batch.size === 0) return;
+    try {
+      await Promise.allSettled([...batch.values()].flat());
+      const ids = [...batch.keys()];
+      // Care teams are read at send time: a patient who left a panel is not pushed to it.
+      const teams = await careTeams.find({ patientId: { $in: ids.map((id) => new Types.ObjectId(id)) } }, { patientId: 1, physicianIds: 1 }).lean();
+      const byPhysician = new Map<string, string[]>();
+      for (const t of teams) for (const ph of t.physicianIds) byPhysician.set(String(ph), [...(byPhysician.get(String(ph)) ?? []), String(t.patientId)]);
+      await Promise.all([...byPhysician].map(([physicianId, patientIds]) => push(physicianId, patientIds)));
+    } catch (err) {
+      logger.warn({ err }, "dashboard update failed");
+    }
+  }
+
+  async function push(physicianId: string, patientIds: string[]): Promise<void> {
+    const rows = await deps.rowsFor(physicianId, patientIds);
+    await Promise.all(
+      rows.map((r) =>
+        audit.record({ userId: physicianId, role: "physician", action: "dashboard:update", resource: "dashboard", resourceId: physicianId, patientId: r.patientId, outcome: "success", reason: "pushed", ip: null, userAgent: null, requestId: null }),
+      ),
+    );
+    notifier.toRoom(rooms.dashboard(physicianId), "dashboard:update", { patients: rows });
+  }
+
+  /** Something about this patient changed (once `after` settles): their physicians' dashboards will hear of it. */
+  function markPatient(patientId: string, after?: Promise<unknown>): void {
+    if (closed) return;
+    const now = Date.now();
+    if (pending.size === 0) first = now;
+    const jobs = pending.get(patientId) ?? [];
+    if (after) jobs.push(after.catch((err: unknown) => logger.warn({ err }, "dashboard pre-update failed")));
+    pending.set(patientId, jobs);
+    if (timer) clearTimeout(timer);
+    const due = Math.min(now + coalesceMs, first + maxWaitMs);
+    timer = setTimeout(() => track(flush()), Math.max(0, due - now));
+    timer.unref();
+  }
+
+  /** Push whatever is pending now and wait for every push (tests, shutdown). */
+  async function drain(): Promise<void> {
+    while (inflight.size > 0 || pending.size > 0) {
+      if (pending.size > 0) {
+        if (timer) clearTimeout(timer);
+        track(flush());
+      }
+      await Promise.all([...inflight]);
+    }
+  }
+
+  async function close(): Promise<void> {
+    await drain().catch(() => undefined);
+    closed = true;
+  }
+
+  return { markPatient, drain, close };
+}
+
+export type DashboardFeed = ReturnType<typeof createDashboardFeed>;
+
+type EventName = keyof ServerToClientEvents;
+type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
+
+/**
+ * A notifier that passes every push through and tells the dashboard about the ones that
+ * change a row: new readings (also merged into the patient's summary) and alerts. The
+ * features that push keep their notifier interface and know nothing of the dashboard.
+ */
+export function tapNotifier(inner: Notifier, deps: { feed: DashboardFeed; stats: PatientStatsService }): Notifier {
+  const observe = <E extends EventName>(event: E, payload: Payload<E>) => {
+    if (event === "metrics:update") {
+      const { patientId, readings } = payload as { patientId: string; readings: Reading[] };
+      deps.feed.markPatient(patientId, deps.stats.apply(patientId, readings));
+    } else if (event === "alert:new" || event === "alert:updated") {
+      const { alert } = payload as Payload<"alert:new">;
+      if (alert.kind !== "break_glass") deps.feed.markPatient(alert.patientId);
+    }
+  };
+  return {
+    // Everything else (binding to the server) is the inner notifier's own.
+    ...inner,
+    toUsers(userIds, event, payload) {
+      inner.toUsers(userIds, event, payload);
+      observe(event, payload);
+    },
+    toRoom(room, event, payload) {
+      inner.toRoom(room, event, payload);
+      observe(event, payload);
+    },
+  };
+}
