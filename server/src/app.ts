@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import session from "express-session";
 import { Redis } from "ioredis";
@@ -209,7 +211,11 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     if (readerId === String(conv.physicianId)) feed.markPatient(String(conv.patientId));
   };
 
-  const httpServer = createServer();
+  // With a certificate the server terminates TLS itself (1.2 minimum; 1.3 is preferred by
+  // negotiation); otherwise plain HTTP behind a TLS-terminating proxy.
+  const httpServer: HttpServer = config.tls
+    ? createHttpsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: "TLSv1.2" })
+    : createServer();
   const realtime = createRealtime(httpServer, {
     redis,
     sessions,
@@ -324,7 +330,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     })());
 
   return {
-    url: `http://${host}:${port}`,
+    url: `${config.tls ? "https" : "http"}://${host}:${port}`,
     port,
     config,
     db,

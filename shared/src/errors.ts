@@ -28,4 +28,6 @@ export interface ErrorBody {
   message: string;
   /** Which fields failed validation (paths only, never the values). */
   fields?: string[];
+  /** Machine-readable detail for a few codes (e.g. which titration rule, and whether it can be overridden). */
+  details?: Record<string, string | number | boolean>;
 }

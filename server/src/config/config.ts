@@ -35,6 +35,8 @@ const envSchema = z.object({
   CLIENT_DIST: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ID: z.string().optional(),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
   APP_NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,40}$/).default("glp1"),
   /** Roles that must complete a second factor before any PHI access; "" for none. */
   MFA_REQUIRED_ROLES: z
@@ -130,6 +132,8 @@ export interface Config {
   clientDist: string | null;
   logLevel: string;
   nodeId: string;
+  /** Certificate and key (PEM files) when the server terminates TLS itself. */
+  tls: { certFile: string; keyFile: string } | null;
   /** Prefix of every Redis key and channel, so several deployments (or test runs) can share a Redis. */
   namespace: string;
   mfaRequiredRoles: readonly Role[];
@@ -180,6 +184,8 @@ export function buildConfig(env: Record<string, string | undefined>): Readonly<C
     sessionSecret ??= dev.sessionSecret;
     masterKey ??= dev.masterKey;
   }
+  if (Boolean(e.TLS_CERT_FILE) !== Boolean(e.TLS_KEY_FILE)) problems.push("TLS_CERT_FILE and TLS_KEY_FILE: give both or neither");
+  for (const f of [e.TLS_CERT_FILE, e.TLS_KEY_FILE]) if (f && !existsSync(f)) problems.push(`TLS file not found: ${f}`);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const origins = new Set<string>();
@@ -212,11 +218,13 @@ export function buildConfig(env: Record<string, string | undefined>): Readonly<C
     auditMaxQueue: Math.max(e.AUDIT_MAX_QUEUE, e.AUDIT_HIGH_WATER * 2),
     auditWaitMs: e.AUDIT_WAIT_MS,
     trustProxy: e.TRUST_PROXY ?? false,
-    secureCookies: e.NODE_ENV === "production",
+    // Secure cookies (and HSTS) in production, and whenever this server speaks TLS itself.
+    secureCookies: e.NODE_ENV === "production" || Boolean(e.TLS_CERT_FILE && e.TLS_KEY_FILE),
     clientDist: e.CLIENT_DIST ?? null,
     logLevel: e.LOG_LEVEL,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString("hex")}`,
     namespace: e.APP_NAMESPACE,
+    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     mfaRequiredRoles: Object.freeze([...e.MFA_REQUIRED_ROLES]),
     mfaIssuer: e.MFA_ISSUER,
     rateLimits: Object.freeze({

@@ -28,6 +28,7 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly fields?: string[],
+    readonly details?: Record<string, string | number | boolean>,
   ) {
     super(message);
     this.name = "AppError";
@@ -53,6 +54,7 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody; kn
   if (err instanceof AppError) {
     const body: ErrorBody = { code: err.code, message: err.message };
     if (err.fields) body.fields = err.fields;
+    if (err.details) body.details = err.details;
     return { status: err.status, body, known: true };
   }
   const e = err as { type?: string; status?: number; expose?: boolean };

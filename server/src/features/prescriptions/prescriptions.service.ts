@@ -56,7 +56,7 @@ function decide(check: TitrationCheck, overrideReason: string | null | undefined
   if (check.ok) return { kind: check.kind, overriddenRule: null };
   if (check.overridable && check.kind && overrideReason) return { kind: check.kind, overriddenRule: check.rule };
   const hint = check.overridable ? " (an overrideReason may be given)" : "";
-  throw new AppError("TITRATION_RULE", `${check.rule}: ${check.message}${hint}`);
+  throw new AppError("TITRATION_RULE", `${check.rule}: ${check.message}${hint}`, undefined, { rule: check.rule, overridable: check.overridable });
 }
 
 /**

@@ -203,6 +203,7 @@ describe("titration ladder", () => {
     expect(refused.status).toBe(422);
     expect(refused.body.error.code).toBe("TITRATION_RULE");
     expect(refused.body.error.message).toContain("FIRST_STEP");
+    expect(refused.body.error.details).toEqual({ rule: "FIRST_STEP", overridable: true });
     expect(await app.db.models.prescriptions.countDocuments({ patientId: t.patient.id })).toBe(0);
 
     const reason = "Tolerated 0.5 mg for 3 months in a previous program";
