@@ -23,6 +23,24 @@ import type {
   PublicUser,
   RegisterInput,
   SessionInfo,
+  AnomalyResolution,
+  AnomalyView,
+  AuditEntryView,
+  CannedResponseId,
+  ChangePasswordInput,
+  CohortResponse,
+  CreateUserInput,
+  DashboardResponse,
+  DashboardSortKey,
+  DrugName,
+  MfaEnrollment,
+  MfaStatus,
+  SessionView,
+  TrainingRecordInput,
+  TrainingRecordView,
+  TrainingStatusView,
+  TriageItemView,
+  TriagePriority,
 } from "@glp1/shared";
 
 export class ApiError extends Error {
@@ -42,6 +60,8 @@ export interface SignedIn {
   user: PublicUser;
   /** Older servers may omit it; the client then assumes the default idle timeout. */
   session?: SessionInfo;
+  /** Where the account stands with multi-factor sign-in (servers with MFA send it). */
+  mfa?: MfaStatus;
 }
 
 type Hooks = {
@@ -49,17 +69,22 @@ type Hooks = {
   activity?: (sentAt: number) => void;
   /** A signed-in request was refused because the session is gone. */
   unauthenticated?: (error: ApiError) => void;
+  /** A staff session without a second factor was refused (403 MFA_ENROLLMENT_REQUIRED). */
+  mfaRequired?: () => void;
 };
 const hooks: Hooks = {};
 
 export function setApiHooks(next: Hooks): void {
   hooks.activity = next.activity;
   hooks.unauthenticated = next.unauthenticated;
+  hooks.mfaRequired = next.mfaRequired;
 }
 
 interface RequestOptions {
   /** For the auth endpoints: a 401 there is an answer, not a lost session. */
   authEndpoint?: boolean;
+  /** Re-authentication (password change): a 401 INVALID_CREDENTIALS is an answer; any other 401 a lost session. */
+  checksPassword?: boolean;
 }
 
 function errorFrom(status: number, body: unknown): ApiError {
@@ -99,7 +124,9 @@ async function request<T>(method: string, path: string, body?: unknown, options:
   if (res.status !== 401) hooks.activity?.(sentAt);
   if (!res.ok) {
     const error = errorFrom(res.status, data);
-    if (res.status === 401 && !options.authEndpoint) hooks.unauthenticated?.(error);
+    const answered = options.authEndpoint || (options.checksPassword && error.code === "INVALID_CREDENTIALS");
+    if (res.status === 401 && !answered) hooks.unauthenticated?.(error);
+    if (res.status === 403 && error.code === "MFA_ENROLLMENT_REQUIRED") hooks.mfaRequired?.();
     throw error;
   }
   return data as T;
@@ -124,11 +151,46 @@ export interface ReadingDraft {
 
 export type VerifyAnswer = { valid: true } | { valid: false; reason?: string };
 
-/** One row of `GET /api/dashboard` (only the fields this client reads; older drafts sent a bare count). */
-export interface DashboardRow {
+/** `GET /api/dashboard` query (sorting, filtering and paging happen on the server). */
+export interface DashboardParams {
+  sort?: DashboardSortKey;
+  order?: "asc" | "desc";
+  drug?: DrugName;
+  alerts?: AlertView["severity"];
+  escalationDue?: boolean;
+  unread?: boolean;
+  online?: boolean;
+  q?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** `GET /api/audit` query. */
+export interface AuditParams {
+  userId?: string;
+  patientId?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+}
+
+/** A query string from the defined values only ("" when none). */
+export function queryString(params: object): string {
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === "") continue;
+    query.set(k, String(v));
+  }
+  const qs = query.toString();
+  return qs ? `?${qs}` : "";
+}
+
+/** `POST /api/admin/care-teams` answer. */
+export interface CareTeamView {
   patientId: string;
-  openAlerts?: number | { urgent?: number; high?: number; medium?: number; total?: number };
-  topSeverity?: AlertView["severity"] | null;
+  physicianIds: string[];
+  conversationIds: string[];
 }
 
 const patientPath = (patientId: string, rest: string) => `/api/patients/${encodeURIComponent(patientId)}/${rest}`;
@@ -170,7 +232,10 @@ export const api = {
   alerts: (patientId: string, status?: AlertView["status"]) =>
     request<{ alerts: AlertView[] }>("GET", patientPath(patientId, `alerts${status ? `?status=${status}` : ""}`)),
   ackAlert: (alertId: string) => request<{ alert: AlertView }>("POST", `/api/alerts/${encodeURIComponent(alertId)}/ack`),
-  dashboard: () => request<{ patients: DashboardRow[] }>("GET", "/api/dashboard"),
+  dashboard: (params: DashboardParams = {}) => request<DashboardResponse>("GET", `/api/dashboard${queryString(params)}`),
+  cohort: () => request<CohortResponse>("GET", "/api/cohort"),
+  breakGlass: (patientId: string, reason: string) =>
+    request<{ expiresAt: string }>("POST", patientPath(patientId, "break-glass"), { reason }),
   prescriptions: (patientId: string) =>
     request<{ prescriptions: PrescriptionView[] }>("GET", patientPath(patientId, "prescriptions")),
   titration: (patientId: string) =>
@@ -182,7 +247,65 @@ export const api = {
   verifyPrescription: (id: string) => request<VerifyAnswer>("GET", `/api/prescriptions/${encodeURIComponent(id)}/verify`),
   requestRefill: (id: string) =>
     request<{ task: TaskNotice }>("POST", `/api/prescriptions/${encodeURIComponent(id)}/refill-request`),
+  // ---- support triage (no clinical endpoint is ever called from the support screens) ----
+  triage: (status: "open" | "routed" | "all" = "open") =>
+    request<{ items: TriageItemView[] }>("GET", `/api/triage${queryString({ status })}`),
+  triageClaim: (conversationId: string) => request<{ item: TriageItemView }>("POST", triagePath(conversationId, "claim")),
+  triagePriority: (conversationId: string, priority: TriagePriority) =>
+    request<{ item: TriageItemView }>("POST", triagePath(conversationId, "priority"), { priority }),
+  triageRoute: (conversationId: string, physicianId: string) =>
+    request<{ item: TriageItemView }>("POST", triagePath(conversationId, "route"), { physicianId }),
+  triageRespond: (conversationId: string, responseId: CannedResponseId) =>
+    request<{ message: ChatMessage; item: TriageItemView | null }>("POST", triagePath(conversationId, "respond"), { responseId }),
+  triagePreview: (conversationId: string) => request<{ preview: string }>("POST", triagePath(conversationId, "preview")),
+  // ---- admin ----
+  createUser: (input: CreateUserInput) => request<{ user: PublicUser }>("POST", "/api/admin/users", input),
+  disableUser: (userId: string) =>
+    request<{ user: PublicUser & { active: false }; ended: number }>("POST", `/api/admin/users/${encodeURIComponent(userId)}/disable`),
+  setCareTeam: (patientId: string, physicianIds: string[]) =>
+    request<{ careTeam: CareTeamView }>("POST", "/api/admin/care-teams", { patientId, physicianIds }),
+  audit: (params: AuditParams) => request<{ entries: AuditEntryView[] }>("GET", `/api/audit${queryString(params)}`),
+  anomalies: (status?: "open" | "closed") =>
+    request<{ anomalies: AnomalyView[] }>("GET", `/api/admin/anomalies${queryString({ status, limit: 200 })}`),
+  closeAnomaly: (id: string, resolution: AnomalyResolution) =>
+    request<{ anomaly: AnomalyView }>("POST", `/api/admin/anomalies/${encodeURIComponent(id)}/close`, { resolution }),
+  training: () => request<{ staff: TrainingStatusView[] }>("GET", "/api/admin/training"),
+  recordTraining: (input: TrainingRecordInput) => request<{ record: TrainingRecordView }>("POST", "/api/admin/training", input),
+  /** The disclosure accounting as a file (CSV or FHIR JSON), fetched so errors can be shown. */
+  disclosures: (patientId: string, params: { from?: string; to?: string; format: "csv" | "fhir" }) =>
+    download(`/api/admin/patients/${encodeURIComponent(patientId)}/disclosures${queryString(params)}`),
+  // ---- account security (every signed-in user) ----
+  mfaEnroll: () => request<MfaEnrollment>("POST", "/api/auth/mfa/enroll", {}),
+  mfaConfirm: (totp: string) => request<{ mfa: MfaStatus }>("POST", "/api/auth/mfa/confirm", { totp }),
+  sessions: () => request<{ sessions: SessionView[] }>("GET", "/api/auth/sessions"),
+  endSession: (handle: string) => request<void>("DELETE", `/api/auth/sessions/${encodeURIComponent(handle)}`),
+  endOtherSessions: () => request<{ ended: number }>("DELETE", "/api/auth/sessions"),
+  changePassword: (input: ChangePasswordInput) => request<{ ended: number }>("POST", "/api/auth/password", input, { checksPassword: true }),
 };
+
+const triagePath = (conversationId: string, action: string) => `/api/triage/${encodeURIComponent(conversationId)}/${action}`;
+
+/** A file from the API: the body as a Blob and the server's file name. Errors as `ApiError`. */
+async function download(path: string): Promise<{ blob: Blob; filename: string | null }> {
+  const sentAt = Date.now();
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin", cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "NETWORK", "The server could not be reached. Check your connection and try again.");
+  }
+  if (res.status !== 401) hooks.activity?.(sentAt);
+  if (!res.ok) {
+    const body: unknown = await res.json().catch(() => null);
+    const error = errorFrom(res.status, body);
+    if (res.status === 401) hooks.unauthenticated?.(error);
+    if (res.status === 403 && error.code === "MFA_ENROLLMENT_REQUIRED") hooks.mfaRequired?.();
+    throw error;
+  }
+  const disposition = res.headers.get("content-disposition") ?? "";
+  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? null;
+  return { blob: await res.blob(), filename };
+}
 
 /** A message fit to show a person, whatever went wrong. */
 export function describeError(error: unknown): string {

@@ -5,7 +5,7 @@
  * Other tabs of the same browser share the server session, so they share activity and
  * sign-outs over a BroadcastChannel (no PHI goes over it: user id, timestamps, a notice).
  */
-import type { PublicUser, SessionInfo } from "@glp1/shared";
+import type { MfaStatus, PublicUser, SessionInfo } from "@glp1/shared";
 import { ApiError, api, describeError, setApiHooks } from "./api.js";
 import { ChatStore } from "./chat/store.js";
 import { IdleTracker, inactivityNotice, type IdleStatus } from "./idle.js";
@@ -23,6 +23,13 @@ export type SessionState =
       store: ChatStore;
       idle: IdleStatus;
       keepalive: { busy: boolean; error: string | null };
+      /** Where the account stands with multi-factor sign-in (null: the server did not say). */
+      mfa: MfaStatus | null;
+      /**
+       * A staff session without a second factor: the server refuses everything but MFA
+       * enrollment, so the UI shows enrollment instead of screens that cannot load.
+       */
+      mfaRequired: boolean;
     };
 
 type TabMessage =
@@ -50,6 +57,7 @@ export class SessionController {
     setApiHooks({
       activity: (at) => this.activity(at, true),
       unauthenticated: () => void this.signOut("unauthenticated"),
+      mfaRequired: () => this.mfaRequired(),
     });
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
     this.channel?.addEventListener("message", (e: MessageEvent<TabMessage>) => this.onTabMessage(e.data));
@@ -75,28 +83,58 @@ export class SessionController {
   /** On page load: is there a live session already? */
   async init(): Promise<void> {
     try {
-      const { user, session } = await api.me();
-      this.signedIn(user, session);
+      const { user, session, mfa } = await api.me();
+      this.signedIn(user, session, mfa);
     } catch (error) {
       const unreachable = error instanceof ApiError && error.status !== 401;
       this.set({ kind: "signedOut", notice: unreachable ? describeError(error) : null });
     }
   }
 
-  signedIn(user: PublicUser, session: SessionInfo | undefined): void {
+  signedIn(user: PublicUser, session: SessionInfo | undefined, mfa?: MfaStatus): void {
     if (this.state.kind === "signedIn") this.state.store.stop();
     this.tracker.start(session ?? assumedSession(Date.now()));
-    const store = new ChatStore(user, {
-      activity: (at) => this.activity(at, true),
-      signedOut: (reason) => void this.signOut(reason),
-    });
+    const store = this.newStore(user);
+    const mfaRequired = mfa?.enrollmentRequired === true;
     this.set({
       kind: "signedIn",
       user,
       store,
       idle: { phase: "active", msLeft: session?.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS },
       keepalive: { busy: false, error: null },
+      mfa: mfa ?? null,
+      mfaRequired,
     });
+    // A password-only staff session gets nothing over the socket: connect once MFA is on.
+    if (!mfaRequired) store.start();
+  }
+
+  private newStore(user: PublicUser): ChatStore {
+    return new ChatStore(user, {
+      activity: (at) => this.activity(at, true),
+      signedOut: (reason) => void this.signOut(reason),
+      mfaRequired: () => this.mfaRequired(),
+    });
+  }
+
+  /** The server refused a request: this session must enroll in MFA first. */
+  private mfaRequired(): void {
+    if (this.state.kind !== "signedIn" || this.state.mfaRequired) return;
+    this.state.store.stop();
+    this.set({ ...this.state, mfaRequired: true, mfa: { enrolled: false, verified: false, ...this.state.mfa, enrollmentRequired: true } });
+  }
+
+  /** MFA is now active and this session verified: a fresh socket joins the user's rooms. */
+  mfaEnabled(mfa: MfaStatus): void {
+    if (this.state.kind !== "signedIn") return;
+    const wasRequired = this.state.mfaRequired;
+    if (!wasRequired) {
+      this.set({ ...this.state, mfa });
+      return;
+    }
+    this.state.store.stop();
+    const store = this.newStore(this.state.user);
+    this.set({ ...this.state, store, mfa, mfaRequired: false });
     store.start();
   }
 

@@ -49,6 +49,8 @@ const ONLY = new Set((opt("only") ?? "chat,throughput,fanin,login,memory,growth,
 if (flag("no-adapters")) ONLY.delete("adapters");
 const ROUNDS = Number(opt("rounds") ?? (QUICK ? 1 : 3));
 const BCRYPT_COST = 12;
+/** `--profile=DIR`: run the product under --cpu-prof, one .cpuprofile per product process in DIR. */
+const PROFILE_DIR = opt("profile");
 
 const P = QUICK
   ? {
@@ -64,7 +66,11 @@ const P = QUICK
       memSteps: [250, 500, 1000],
       maxSockets: 1000,
       growthClients: [100, 200],
+      growthRate: 0.02,
+      growthMeasureMs: 5000,
       loginMs: 5000,
+      loginChatConvs: 25,
+      loginChatRate: 0.04,
     }
   : {
       chatConvs: [250, 500],
@@ -79,13 +85,28 @@ const P = QUICK
       memSteps: [1000, 2000, 4000],
       maxSockets: 5000,
       growthClients: [250, 500, 1000, 2000],
+      growthRate: 0.002,
+      growthMeasureMs: 20_000,
       loginMs: 12_000,
+      loginChatConvs: 50,
+      loginChatRate: 0.02,
     };
 const MAX_CONVS = Math.max(...P.chatConvs, P.throughputConvs, Math.max(...P.growthClients) / 2);
 /** 2-3 short sentences, the size of a typical chat message. */
 const BODY = "Weight is down a little this week and the nausea has settled. I'll keep logging doses as you asked. Thanks!";
 
 const log = (l: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${l}`);
+
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "-");
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "-");
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "-");
+
+function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const w = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(" | ")} |`;
+  return [line(headers), `| ${w.map((n) => "-".repeat(n)).join(" | ")} |`, ...rows.map((r) => line(r.map(String)))].join("\n");
+}
 
 // ------------------------------------------------------------------ processes
 
@@ -157,7 +178,8 @@ async function startProduct(env: Record<string, string>, name: string, fixedPort
   const port = fixedPort ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const output: string[] = [];
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "server/src/main.ts")], {
+  const prof = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
+  const child = spawn(process.execPath, [...prof, "--import", "tsx", path.join(ROOT, "server/src/main.ts")], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), NODE_ID: name, APP_ORIGIN: url },
     stdio: ["ignore", "pipe", "pipe"],
@@ -199,7 +221,7 @@ async function stopProc(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill("SIGTERM");
   const done = new Promise<void>((r) => child.once("exit", () => r()));
-  const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const t = setTimeout(() => child.kill("SIGKILL"), 20_000);
   await done;
   clearTimeout(t);
 }
@@ -291,28 +313,9 @@ function targetPids(ctx: Ctx, t: Target): { app: number; stack: Record<string, n
   return { app: ctx.baseline.pid, stack: { app: ctx.baseline.pid } };
 }
 
-/** Clients for conversations [0, n): patient and physician of a conversation on the same generator. */
-function chatClients(ctx: Ctx, t: Target, n: number): { perGen: ClientSpec[][]; senders: ChatSender[][] } {
-  const perGen: ClientSpec[][] = ctx.gens.map(() => []);
-  const senders: ChatSender[][] = ctx.gens.map(() => []);
-  for (let i = 0; i < n; i++) {
-    const g = i % ctx.gens.length;
-    const conv = ctx.pop.conversationIds[i]!;
-    for (const acct of [ctx.pop.chatPatients[i]!, ctx.pop.chatPhysicians[i]!]) {
-      const spec: ClientSpec =
-        t === "product" ? { cookie: ctx.cookies.get(acct.email)!, userId: acct.id } : { auth: { userId: acct.id, room: conv }, userId: acct.id };
-      senders[g]!.push({ client: perGen[g]!.length, conversationId: conv });
-      perGen[g]!.push(spec);
-    }
-  }
-  return { perGen, senders };
-}
-
 async function connectAll(ctx: Ctx, t: Target, perGen: ClientSpec[][]): Promise<number> {
   const url = t === "product" ? ctx.product.url : ctx.baseline.url;
-  const res = await Promise.all(
-    ctx.gens.map((g, i) => g.call({ kind: "connect", url, origin: url, clients: perGen[i]!, concurrency: 40, timeoutMs: 20_000 })),
-  );
+  const res = await Promise.all(ctx.gens.map((g, i) => g.call({ kind: "connect", url, origin: url, clients: perGen[i]!, concurrency: 40, timeoutMs: 30_000 })));
   const failed = res.reduce((a, r) => a + r.failed, 0);
   if (failed > 0) log(`  connect: ${failed} failed ${JSON.stringify(res.map((r) => r.errors))}`);
   return res.reduce((a, r) => a + r.connected, 0);
@@ -363,7 +366,7 @@ async function chatWindow(
         measureMs: o.measureMs,
         drainMs: o.drainMs ?? 5000,
         // The product falls behind far sooner than the relay; a small cap bounds its backlog.
-        maxInFlight: o.maxInFlight ?? (t === "product" ? 300 : 3000),
+        maxInFlight: o.maxInFlight ?? (t === "product" ? 100 : 3000),
       }),
     ),
   );
@@ -401,69 +404,149 @@ async function beforeProduct(ctx: Ctx, t: Target): Promise<void> {
   if (t === "product") await ctx.reset();
 }
 
+/** Kill the product (no graceful drain) and start it again on the same port; sessions survive in Redis. */
+async function restartProduct(ctx: Ctx): Promise<void> {
+  // SIGTERM first (graceful: drains events under way for up to 10 s), then SIGKILL.
+  await stopProc(ctx.product.child);
+  ctx.restarts++;
+  await settle([ctx.servicePids.ferretdb, ctx.servicePids.redis], 120_000);
+  ctx.product = await startProduct(ctx.productEnv, `bench-node-1-r${ctx.restarts}`, Number(new URL(ctx.product.url).port));
+  await settle(Object.values(targetPids(ctx, "product").stack), 30_000);
+}
+
 /**
- * After a product window: wait for the stack to go quiet; if a backlog keeps it busy
- * (an overloaded step), restart the product so the next run starts clean. Sessions live in
- * Redis, so the cookies stay valid.
+ * After a product window whose clients are gone: wait for the stack to go quiet; if a
+ * backlog keeps it busy, restart the product so the next run starts clean.
  */
 async function afterRun(ctx: Ctx, t: Target): Promise<void> {
   const pids = Object.values(targetPids(ctx, t).stack);
-  if (await settle(pids, t === "product" ? 15_000 : 30_000, true)) return;
+  if (await settle(pids, t === "product" ? 30_000 : 30_000, true)) return;
   if (t !== "product") return;
   log("  (product still busy with a backlog: restarting it)");
-  ctx.product.child.kill("SIGKILL");
-  await new Promise<void>((r) => (ctx.product.child.exitCode !== null || ctx.product.child.signalCode !== null ? r() : ctx.product.child.once("exit", () => r())));
-  ctx.restarts++;
-  await settle([ctx.servicePids.ferretdb, ctx.servicePids.redis], 60_000);
-  ctx.product = await startProduct(ctx.productEnv, `bench-node-1-r${ctx.restarts}`, Number(new URL(ctx.product.url).port));
-  await settle(Object.values(targetPids(ctx, t).stack), 15_000);
+  await restartProduct(ctx);
 }
 
-async function chatRun(ctx: Ctx, t: Target, convs: number, ratePerUser: number, o: { warmMs: number; measureMs: number }): Promise<ChatResult> {
-  await beforeProduct(ctx, t);
-  const { perGen, senders } = chatClients(ctx, t, convs);
-  const connected = await connectAll(ctx, t, perGen);
-  if (connected < convs * 2) log(`  only ${connected}/${convs * 2} clients connected`);
-  try {
-    return await chatWindow(ctx, t, convs, senders, ratePerUser, o);
-  } finally {
-    await closeAll(ctx);
-    await afterRun(ctx, t);
+/** One system's chat users, connected incrementally and kept open across windows (connect storms are costly on the product). */
+class Fleet {
+  convs = 0;
+  readonly senders: Array<Array<ChatSender & { conv: number }>>;
+  constructor(
+    private readonly ctx: Ctx,
+    readonly t: Target,
+    private readonly storms: Array<Record<string, unknown>>,
+  ) {
+    this.senders = ctx.gens.map(() => []);
+  }
+
+  async ensure(n: number): Promise<void> {
+    if (n <= this.convs) return;
+    const ctx = this.ctx;
+    const perGen: ClientSpec[][] = ctx.gens.map(() => []);
+    const convOf: number[][] = ctx.gens.map(() => []);
+    for (let i = this.convs; i < n; i++) {
+      const g = i % ctx.gens.length;
+      const conv = ctx.pop.conversationIds[i]!;
+      for (const acct of [ctx.pop.chatPatients[i]!, ctx.pop.chatPhysicians[i]!]) {
+        perGen[g]!.push(this.t === "product" ? { cookie: ctx.cookies.get(acct.email)!, userId: acct.id } : { auth: { userId: acct.id, room: conv }, userId: acct.id });
+        convOf[g]!.push(i);
+      }
+    }
+    const url = this.t === "product" ? ctx.product.url : ctx.baseline.url;
+    const started = nowMs();
+    const pids = targetPids(ctx, this.t).stack;
+    const cpu0 = Object.values(pids).reduce((a, p) => a + procCpuSeconds(p), 0);
+    const res = await Promise.all(ctx.gens.map((g, k) => g.call({ kind: "connect", url, origin: url, clients: perGen[k]!, concurrency: 40, timeoutMs: 30_000 })));
+    const failed = res.reduce((a, r) => a + r.failed, 0);
+    if (failed) log(`  ${this.t}: ${failed} sockets failed to connect ${JSON.stringify(res.map((r) => r.errors))}`);
+    res.forEach((r, k) => convOf[k]!.forEach((conv, j) => this.senders[k]!.push({ client: r.base + j, conversationId: ctx.pop.conversationIds[conv]!, conv })));
+    const connectS = (nowMs() - started) / 1000;
+    const quiet = await settle(Object.values(pids), 240_000, true);
+    const quietS = (nowMs() - started) / 1000;
+    const cpuS = Object.values(pids).reduce((a, p) => a + procCpuSeconds(p), 0) - cpu0;
+    const added = (n - this.convs) * 2;
+    this.storms.push({ target: this.t, toSockets: n * 2, added, failed, connectS, quietAfterS: quietS, stackCpuS: cpuS, stackCpuMsPerSocket: (cpuS * 1000) / added, quiet });
+    log(`  ${this.t}: +${added} sockets (${n * 2} open) in ${f1(connectS)} s; stack quiet after ${f1(quietS)} s, ${f1((cpuS * 1000) / added)} cpu-ms/socket${quiet ? "" : " (still busy)"}`);
+    this.convs = n;
+  }
+
+  pick(n: number): ChatSender[][] {
+    return this.senders.map((s) => s.filter((x) => x.conv < n));
   }
 }
 
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "-");
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "-");
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "-");
-
-function table(headers: string[], rows: Array<Array<string | number>>): string {
-  const cells = [headers, ...rows.map((r) => r.map(String))];
-  const w = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(w[i]!)).join(" | ")} |`;
-  return [line(headers), `| ${w.map((n) => "-".repeat(n)).join(" | ")} |`, ...rows.map((r) => line(r.map(String)))].join("\n");
+/** Cores used by each process of a system while nothing is sent (timers, sweeps). */
+async function idleCores(ctx: Ctx, t: Target, ms: number): Promise<Record<string, number>> {
+  const from = nowMs() + 50;
+  const cpu = await cpuWindow(targetPids(ctx, t).stack, from, from + ms);
+  return Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v / (ms / 1000)]));
 }
 
-// ------------------------------------------------------------------ scenarios
+const chatLine = (label: string, r: ChatResult) =>
+  `  ${label} ${r.target} ${r.convs} conv × ${r.ratePerUser}/s/user (${r.offeredPerSec}/s): ack p50 ${f1(r.ack.p50)} p99 ${f1(r.ack.p99)} ms, peer p99 ${f1(r.peer.p99)} ms, ` +
+  `delivered ${f2(r.deliveryPct)} %, app ${f3(r.cpuPer1k.app)} / stack ${f3(r.cpuPer1k.stack)} cpu-s/1k${r.gen.lowerBound ? " [generator-bound]" : ""}${Object.keys(r.ackErrors).length ? ` errors ${JSON.stringify(r.ackErrors)}` : ""}`;
 
-/** 1. Chat round trip: product and baseline interleaved, ROUNDS rounds, medians. */
-async function scenarioChat(ctx: Ctx) {
+/**
+ * Scenarios 1 (chat round trip), 2 (throughput), 4 (login) and 6 (cost growth), on chat
+ * fleets that grow 125 → 250 → 500 → 1,000 conversations and stay connected meanwhile.
+ * Product and bare relay alternate within each round; every product window starts from the
+ * seeded database (messages etc. emptied).
+ */
+async function phaseChat(ctx: Ctx) {
+  const storms: Array<Record<string, unknown>> = [];
+  const fleets: Record<Target, Fleet> = { product: new Fleet(ctx, "product", storms), baseline: new Fleet(ctx, "baseline", storms) };
   const runs: ChatResult[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const convs of P.chatConvs) {
-      for (const rate of P.chatRates) {
+  const growthRuns: Array<{ clients: number; r: ChatResult; idle: Record<string, number> }> = [];
+  let throughput: Awaited<ReturnType<typeof throughputSteps>> | undefined;
+  let loginRes: Awaited<ReturnType<typeof loginScenario>> | undefined;
+  const window = async (t: Target, convs: number, rate: number, o: { warmMs: number; measureMs: number }) => {
+    await beforeProduct(ctx, t);
+    const r = await chatWindow(ctx, t, convs, fleets[t].pick(convs), rate, o);
+    await settle(Object.values(targetPids(ctx, t).stack), 60_000, true);
+    return r;
+  };
+  const sizes = [...new Set([...(ONLY.has("growth") ? P.growthClients.map((c) => c / 2) : []), ...(ONLY.has("chat") ? P.chatConvs : []), ...(ONLY.has("throughput") || ONLY.has("login") ? [P.throughputConvs] : [])])].sort((a, b) => a - b);
+  for (const size of sizes) {
+    await fleets.product.ensure(size);
+    await fleets.baseline.ensure(size);
+    if (ONLY.has("growth") && P.growthClients.includes(size * 2)) {
+      for (let round = 0; round < 1; round++) {
         for (const t of ["product", "baseline"] as Target[]) {
-          const r = await chatRun(ctx, t, convs, rate, { warmMs: P.warmMs, measureMs: P.measureMs });
-          runs.push(r);
-          log(
-            `  chat r${round} ${t} ${convs} conv × ${rate}/s/user (${r.offeredPerSec}/s): ack p50 ${f1(r.ack.p50)} p99 ${f1(r.ack.p99)} ms, peer p99 ${f1(r.peer.p99)} ms, ` +
-              `delivered ${f2(r.deliveryPct)} %, app ${f3(r.cpuPer1k.app)} / stack ${f3(r.cpuPer1k.stack)} cpu-s/1k${r.gen.lowerBound ? " [generator-bound]" : ""}${Object.keys(r.ackErrors).length ? ` errors ${JSON.stringify(r.ackErrors)}` : ""}`,
-          );
+          const idle = await idleCores(ctx, t, 3000);
+          const r = await window(t, size, P.growthRate, { warmMs: P.warmMs, measureMs: P.growthMeasureMs });
+          growthRuns.push({ clients: size * 2, r, idle });
+          log(chatLine("growth", r));
         }
       }
     }
+    if (ONLY.has("chat") && P.chatConvs.includes(size)) {
+      // Rounds are against noise: a product config that delivers < 50 % in round 1 is far past
+      // its limit, and is not repeated (its drain would cost minutes and tell nothing new).
+      const hopeless = new Set<number>();
+      for (let round = 1; round <= ROUNDS; round++) {
+        for (const rate of P.chatRates) {
+          for (const t of ["product", "baseline"] as Target[]) {
+            if (t === "product" && hopeless.has(rate)) continue;
+            const r = await window(t, size, rate, { warmMs: P.warmMs, measureMs: P.measureMs });
+            if (t === "product" && !(r.deliveryPct >= 50)) hopeless.add(rate);
+            runs.push(r);
+            log(chatLine(`chat r${round}`, r));
+          }
+        }
+      }
+    }
+    if (size === P.throughputConvs) {
+      if (ONLY.has("login")) loginRes = await loginScenario(ctx, fleets.product);
+      if (ONLY.has("throughput")) throughput = await throughputSteps(ctx, fleets);
+    }
   }
-  const rows = [];
-  for (const convs of P.chatConvs) {
+  await closeAll(ctx);
+  log("  chat phase done: closing sockets and restarting the product");
+  await restartProduct(ctx);
+  await settle(Object.values(targetPids(ctx, "baseline").stack), 30_000, true);
+
+  // ---- summaries
+  const chatRows = [];
+  for (const convs of ONLY.has("chat") ? P.chatConvs : []) {
     for (const rate of P.chatRates) {
       const pick = (t: Target) => runs.filter((r) => r.target === t && r.convs === convs && r.ratePerUser === rate);
       const m = (t: Target, f: (r: ChatResult) => number) => median(pick(t).map(f));
@@ -491,53 +574,117 @@ async function scenarioChat(ctx: Ctx) {
           appCpuPer1k: m("baseline", (r) => r.cpuPer1k.app),
           lowerBound: pick("baseline").some((r) => r.gen.lowerBound),
         },
-        ratio: { cpuPerMsg: 0, peerP99: 0 },
+        ratio: { cpuPerMsg: NaN, peerP99: NaN },
       };
       row.ratio.cpuPerMsg = row.product.appCpuPer1k / row.baseline.appCpuPer1k;
       row.ratio.peerP99 = row.product.peerP99 / row.baseline.peerP99;
-      rows.push(row);
+      chatRows.push(row);
     }
   }
-  return { rounds: ROUNDS, rows, runs: runs.map(({ cpu: _c, ...r }) => r) };
+  const growthSteps: Array<Record<string, any>> = [];
+  for (const clients of ONLY.has("growth") ? P.growthClients : []) {
+    const sel = (t: Target) => growthRuns.filter((g) => g.clients === clients && g.r.target === t);
+    const m = (t: Target, f: (g: (typeof growthRuns)[number]) => number) => median(sel(t).map(f));
+    const marginal = (g: (typeof growthRuns)[number]) => ((g.r.cpu.app! - g.idle.app! * (P.growthMeasureMs / 1000)) * 1000) / Math.max(1, g.r.sent);
+    const step: Record<string, any> = {
+      clients,
+      offeredPerSec: clients * P.growthRate,
+      productAppCpuPer1k: m("product", (g) => g.r.cpuPer1k.app),
+      productAppMarginalCpuPer1k: m("product", marginal),
+      productIdleAppCores: m("product", (g) => g.idle.app!),
+      productStackCpuPer1k: m("product", (g) => g.r.cpuPer1k.stack),
+      productPeerP99: m("product", (g) => g.r.peer.p99),
+      productDeliveryPct: m("product", (g) => g.r.deliveryPct),
+      baselineAppCpuPer1k: m("baseline", (g) => g.r.cpuPer1k.app),
+      baselineAppMarginalCpuPer1k: m("baseline", marginal),
+      growthVsPrevious: null,
+      flagged: false,
+    };
+    const prev = growthSteps.at(-1);
+    if (prev) {
+      step.growthVsPrevious = step.productAppCpuPer1k / prev.productAppCpuPer1k - 1;
+      step.flagged = Math.abs(step.growthVsPrevious) > 0.2;
+    }
+    growthSteps.push(step);
+  }
+  return {
+    chat: ONLY.has("chat") ? { rounds: ROUNDS, rows: chatRows, runs: runs.map(({ cpu: _c, ...r }) => r) } : undefined,
+    throughput,
+    login: loginRes,
+    growth: ONLY.has("growth") ? { ratePerUser: P.growthRate, steps: growthSteps } : undefined,
+    connectStorms: storms,
+  };
 }
 
 /** 2. Sustained throughput: step the offered rate up until p99 > 100 ms or delivery < 99.9 %. */
-async function scenarioThroughput(ctx: Ctx) {
+async function throughputSteps(ctx: Ctx, fleets: Record<Target, Fleet>) {
   const convs = P.throughputConvs;
   const out: Record<Target, { steps: Array<Record<string, unknown>>; lastPassing: number | null; firstFailing: number | null }> = {
     product: { steps: [], lastPassing: null, firstFailing: null },
     baseline: { steps: [], lastPassing: null, firstFailing: null },
   };
-  const start: Record<Target, number> = { product: 10, baseline: 1000 };
+  const start: Record<Target, number> = { product: 1, baseline: 1000 };
   const factor: Record<Target, number> = { product: 1.5, baseline: 1.25 };
   const maxSteps = QUICK ? 8 : 14;
   for (const t of ["product", "baseline"] as Target[]) {
-    const { perGen, senders } = chatClients(ctx, t, convs);
-    await connectAll(ctx, t, perGen);
-    try {
-      let rate = start[t];
-      for (let s = 0; s < maxSteps; s++) {
-        await beforeProduct(ctx, t);
-        const r = await chatWindow(ctx, t, convs, senders, rate / (convs * 2), { warmMs: 1500, measureMs: P.stepMeasureMs, drainMs: 4000, maxInFlight: t === "product" ? 300 : 2000 });
-        const p99 = Math.max(r.ack.p99, r.peer.p99);
-        const pass = p99 <= 100 && r.deliveryPct >= 99.9;
-        out[t].steps.push({ offeredPerSec: rate, ackP99: r.ack.p99, peerP99: r.peer.p99, deliveryPct: r.deliveryPct, appCores: r.appCores, appCpuPer1k: r.cpuPer1k.app, pass, generatorBound: r.gen.lowerBound, genCores: r.gen.maxCores });
-        log(`  throughput ${t} ${Math.round(rate)}/s: p99 ${f1(p99)} ms, delivered ${f2(r.deliveryPct)} %, app ${f2(r.appCores)} cores ${pass ? "PASS" : "FAIL"}${r.gen.lowerBound ? " [generator-bound]" : ""}`);
-        if (!pass) {
-          out[t].firstFailing = rate;
-          break;
-        }
-        out[t].lastPassing = rate;
-        rate = Math.round(rate * factor[t]);
-        await settle(Object.values(targetPids(ctx, t).stack), 10_000);
+    let rate = start[t];
+    for (let s = 0; s < maxSteps; s++) {
+      await beforeProduct(ctx, t);
+      const r = await chatWindow(ctx, t, convs, fleets[t].pick(convs), rate / (convs * 2), { warmMs: 1500, measureMs: P.stepMeasureMs, drainMs: 4000 });
+      const p99 = Math.max(r.ack.p99, r.peer.p99);
+      const pass = p99 <= 100 && r.deliveryPct >= 99.9;
+      out[t].steps.push({ offeredPerSec: rate, ackP50: r.ack.p50, ackP99: r.ack.p99, peerP99: r.peer.p99, deliveryPct: r.deliveryPct, appCores: r.appCores, stackCpu: r.cpu, appCpuPer1k: r.cpuPer1k.app, pass, generatorBound: r.gen.lowerBound, genCores: r.gen.maxCores });
+      log(`  throughput ${t} ${Math.round(rate)}/s: ack p50 ${f1(r.ack.p50)}, p99 ${f1(p99)} ms, delivered ${f2(r.deliveryPct)} %, app ${f2(r.appCores)} cores, stack ${JSON.stringify(Object.fromEntries(Object.entries(r.cpu).map(([k, v]) => [k, Number((v / (P.stepMeasureMs / 1000)).toFixed(2))])))} ${pass ? "PASS" : "FAIL"}${r.gen.lowerBound ? " [generator-bound]" : ""}`);
+      await settle(Object.values(targetPids(ctx, t).stack), 60_000, true);
+      if (!pass) {
+        out[t].firstFailing = rate;
+        break;
       }
-    } finally {
-      await closeAll(ctx);
-      await afterRun(ctx, t);
+      out[t].lastPassing = rate;
+      rate = Math.round(rate * factor[t] * 10) / 10;
     }
   }
   return { convs, ...out };
 }
+
+/** 4. Login throughput at the configured bcrypt cost while chat runs at a moderate rate; bcrypt-only baseline. */
+async function loginScenario(ctx: Ctx, fleet: Fleet) {
+  const convs = P.loginChatConvs;
+  const rate = P.loginChatRate;
+  const url = ctx.product.url;
+  await beforeProduct(ctx, "product");
+  const chatOnly = await chatWindow(ctx, "product", convs, fleet.pick(convs), rate, { warmMs: 1000, measureMs: P.loginMs / 2 });
+  await settle(Object.values(targetPids(ctx, "product").stack), 30_000, true);
+  await beforeProduct(ctx, "product");
+  const t0 = nowMs() + 300;
+  const warmMs = 2000;
+  const accounts = ctx.pop.loginAccounts.map((a) => ({ email: a.email, password: BENCH_PASSWORD }));
+  const half = Math.ceil(accounts.length / 2);
+  const chatP = chatWindow(ctx, "product", convs, fleet.pick(convs), rate, { warmMs: warmMs + 300, measureMs: P.loginMs });
+  const cpuP = cpuWindow(targetPids(ctx, "product").stack, t0 + warmMs, t0 + warmMs + P.loginMs);
+  const loginP = Promise.all(ctx.gens.map((g, i) => g.call({ kind: "login", url, origin: url, accounts: accounts.slice(i * half, (i + 1) * half), concurrency: 4, t0, warmMs, measureMs: P.loginMs })));
+  const [withLogins, logins, cpu] = await Promise.all([chatP, loginP, cpuP]);
+  await settle(Object.values(targetPids(ctx, "product").stack), 60_000, true);
+  const okLogins = logins.reduce((a, r) => a + r.ok, 0);
+  const t1 = nowMs() + 300;
+  const bc = await Promise.all(ctx.gens.map((g) => g.call({ kind: "bcrypt", cost: BCRYPT_COST, concurrency: 2, t0: t1, warmMs: 1000, measureMs: P.loginMs / 2 })));
+  const bcryptPerSec = bc.reduce((a, r) => a + r.perSec, 0);
+  const loginsPerSec = okLogins / (P.loginMs / 1000);
+  const res = {
+    bcryptCost: BCRYPT_COST,
+    concurrentLogins: 4 * ctx.gens.length,
+    loginsPerSec,
+    loginLatency: summarize(logins.flatMap((r) => r.lat)),
+    statuses: logins.map((r) => r.statuses),
+    bcryptOnlyPerSec: bcryptPerSec,
+    ratio: loginsPerSec / bcryptPerSec,
+    cpuCoresDuringLogins: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v / (P.loginMs / 1000)])),
+    chat: { convs, ratePerUser: rate, offeredPerSec: convs * 2 * rate, alonePeerP99: chatOnly.peer.p99, aloneDeliveryPct: chatOnly.deliveryPct, alongsideLoginsPeerP99: withLogins.peer.p99, alongsideLoginsAckP99: withLogins.ack.p99, deliveryPct: withLogins.deliveryPct },
+  };
+  log(`  login: ${f1(loginsPerSec)}/s at cost ${BCRYPT_COST} (p50 ${f1(res.loginLatency.p50)} ms) vs bcrypt-only ${f1(bcryptPerSec)}/s; chat ${res.chat.offeredPerSec}/s peer p99 ${f1(chatOnly.peer.p99)} ms alone → ${f1(withLogins.peer.p99)} ms with logins`);
+  return res;
+}
+
 
 /** 3. Dashboard fan-in (one physician, N patients × 1 reading/s) and fan-out (one patient, 20 physicians). */
 async function scenarioFan(ctx: Ctx) {
@@ -565,12 +712,12 @@ async function scenarioFan(ctx: Ctx) {
   log(`  fan-in: ${conn.reduce((a, r) => a + r.connected, 0)} patients connected; dashboard:subscribe ${sub1.ok}, metrics:subscribe ${sub2.ok}/${pop.faninPatients.length} ${JSON.stringify(sub2.errors)}`);
   await g0.call({ kind: "listen", clients: [0], events: ["dashboard:update"] });
   await g0.call({ kind: "listen", clients: [1], events: ["metrics:update"] });
-  await settle(Object.values(pids.stack), 10_000);
+  await settle(Object.values(pids.stack), 180_000);
   const warmMs = 3000;
   const measureMs = P.measureMs;
   const t0 = nowMs() + 300;
   const cpuP = cpuWindow(pids.stack, t0 + warmMs, t0 + warmMs + measureMs);
-  const rep = await Promise.all([g0, g1].map((g, i) => g.call({ kind: "report", reporters: reporters[i]!, ratePerClient: 1, t0, warmMs, measureMs, drainMs: 5000, maxInFlight: 300 })));
+  const rep = await Promise.all([g0, g1].map((g, i) => g.call({ kind: "report", reporters: reporters[i]!, ratePerClient: 1, t0, warmMs, measureMs, drainMs: 5000, maxInFlight: 100 })));
   const cpu = await cpuP;
   await sleep(2500); // the dashboard flushes at most maxWait (1.2 s by default) after a change
   const rec = (await g0.call({ kind: "collect" })).receipts as Array<[string, string, string, number]>;
@@ -589,11 +736,12 @@ async function scenarioFan(ctx: Ctx) {
     [g0, g1].map((g, i) => g.call({ kind: "subscribe", event: "metrics:subscribe", payloads: split[i]!.map((_, k) => ({ client: k, payload: { patientId: pop.fanoutPatient.id } })), concurrency: 10 })),
   );
   await Promise.all([g0, g1].map((g, i) => g.call({ kind: "listen", clients: split[i]!.map((_, k) => k), events: ["metrics:update"] })));
+  await settle(Object.values(pids.stack), 120_000);
   log(`  fan-out: ${docs.length} physicians subscribed (${subs.map((s) => s.ok).join("+")}) to one patient`);
   const rate = 10;
   const t1 = nowMs() + 300;
   const cpuQ = cpuWindow(pids.stack, t1 + 2000, t1 + 2000 + measureMs);
-  const rep2 = [await g1.call({ kind: "report", reporters: [{ client: pc.base, patientId: pop.fanoutPatient.id }], ratePerClient: rate, t0: t1, warmMs: 2000, measureMs, drainMs: 3000, maxInFlight: 1000 })];
+  const rep2 = [await g1.call({ kind: "report", reporters: [{ client: pc.base, patientId: pop.fanoutPatient.id }], ratePerClient: rate, t0: t1, warmMs: 2000, measureMs, drainMs: 3000, maxInFlight: 100 })];
   const cpu2 = await cpuQ;
   await sleep(500);
   const rec2 = [...((await g0.call({ kind: "collect" })).receipts as Array<[string, string, string, number]>), ...((await g1.call({ kind: "collect" })).receipts as Array<[string, string, string, number]>)];
@@ -638,53 +786,6 @@ function analyzeFan(rep: any[], rec: Array<[string, string, string, number]>, cp
     metricsUpdate: { ...summarize(metricsLat), deliveryPct: (100 * metricsLat.length) / Math.max(1, scheduled * recipientsPerReading) },
     dashboardUpdate: dashByPatient.size ? { ...summarize(dashLat), deliveryPct: (100 * dashLat.length) / Math.max(1, scheduled) } : null,
     cpuPer1kReadings: { app: (cpu.app! * 1000) / Math.max(1, sent), stack: (stack * 1000) / Math.max(1, sent) },
-  };
-}
-
-/** 4. Login throughput at the configured bcrypt cost, with chat at a moderate rate; bcrypt-only baseline. */
-async function scenarioLogin(ctx: Ctx) {
-  const convs = QUICK ? 50 : 100;
-  const rate = 1;
-  await beforeProduct(ctx, "product");
-  const { perGen, senders } = chatClients(ctx, "product", convs);
-  await connectAll(ctx, "product", perGen);
-  const url = ctx.product.url;
-  const pids = targetPids(ctx, "product");
-  let chatOnly: ChatResult;
-  let withLogins: ChatResult;
-  let logins: any[];
-  try {
-    chatOnly = await chatWindow(ctx, "product", convs, senders, rate, { warmMs: 1000, measureMs: P.loginMs / 2 });
-    await settle(Object.values(pids.stack), 10_000);
-    const t0 = nowMs() + 300;
-    const warmMs = 2000;
-    const accounts = ctx.pop.loginAccounts.map((a) => ({ email: a.email, password: BENCH_PASSWORD }));
-    const half = Math.ceil(accounts.length / 2);
-    const chatP = chatWindow(ctx, "product", convs, senders, rate, { warmMs: warmMs + 300, measureMs: P.loginMs });
-    const loginP = Promise.all(
-      ctx.gens.map((g, i) =>
-        g.call({ kind: "login", url, origin: url, accounts: accounts.slice(i * half, (i + 1) * half), concurrency: 4, t0, warmMs, measureMs: P.loginMs }),
-      ),
-    );
-    [withLogins, logins] = await Promise.all([chatP, loginP]);
-  } finally {
-    await closeAll(ctx);
-    await afterRun(ctx, "product");
-  }
-  const okLogins = logins.reduce((a, r) => a + r.ok, 0);
-  const t0 = nowMs() + 300;
-  const bc = await Promise.all(ctx.gens.map((g) => g.call({ kind: "bcrypt", cost: BCRYPT_COST, concurrency: 2, t0, warmMs: 1000, measureMs: P.loginMs / 2 })));
-  const bcryptPerSec = bc.reduce((a, r) => a + r.perSec, 0);
-  const loginsPerSec = okLogins / (P.loginMs / 1000);
-  return {
-    bcryptCost: BCRYPT_COST,
-    concurrentLogins: 8,
-    loginsPerSec,
-    loginLatency: summarize(logins.flatMap((r) => r.lat)),
-    statuses: logins.map((r) => r.statuses),
-    bcryptOnlyPerSec: bcryptPerSec,
-    ratio: loginsPerSec / bcryptPerSec,
-    chat: { convs, ratePerUser: rate, offeredPerSec: convs * 2 * rate, alonePeerP99: chatOnly.peer.p99, alongsideLoginsPeerP99: withLogins.peer.p99, alongsideLoginsAckP99: withLogins.ack.p99, deliveryPct: withLogins.deliveryPct },
   };
 }
 
@@ -737,6 +838,8 @@ async function scenarioMemory(ctx: Ctx) {
     }
     return median(xs);
   };
+  // Sockets of a product process that was killed stay registered until they age out: count only new ones.
+  const registeredBefore = await countRegistered(ctx);
   for (const t of ["baseline", "product"] as Target[]) {
     const pid = targetPids(ctx, t).app;
     const steps = t === "product" ? [...P.memSteps, P.maxSockets] : P.memSteps;
@@ -756,7 +859,7 @@ async function scenarioMemory(ctx: Ctx) {
       connectedTotal += await connectAll(ctx, t, perGen);
       const connectMs = nowMs() - started;
       have = n;
-      await settle([pid], 10_000);
+      await settle(Object.values(targetPids(ctx, t).stack), 90_000, true);
       const rss = await sample(pid);
       points.push({ sockets: n, rssMiB: rss / 2 ** 20, connected: connectedTotal });
       log(`  memory ${t}: ${connectedTotal}/${n} sockets, RSS ${f1(rss / 2 ** 20)} MiB (connect ${f1(connectMs / 1000)} s)`);
@@ -767,11 +870,11 @@ async function scenarioMemory(ctx: Ctx) {
     if (t === "product") {
       const port = Number(new URL(ctx.product.url).port);
       const est = await countEstablished(port);
-      const reg = await countRegistered(ctx);
+      const reg = (await countRegistered(ctx)) - registeredBefore;
       const holdMs = QUICK ? 3000 : 10_000;
       await sleep(holdMs);
       const est2 = await countEstablished(port);
-      const reg2 = await countRegistered(ctx);
+      const reg2 = (await countRegistered(ctx)) - registeredBefore;
       const ready = (await fetch(`${ctx.product.url}/readyz`)).ok;
       const rss = procRssBytes(pid) / 2 ** 20;
       out.concurrent = { target: P.maxSockets, clientConnected: connectedTotal, serverEstablished: est, serverEstablishedAfterHold: est2, registeredInRedis: reg, registeredAfterHold: reg2, holdMs, readyz: ready, rssMiB: rss };
@@ -784,42 +887,6 @@ async function scenarioMemory(ctx: Ctx) {
   const base = out.baseline as { kibPerSocket: number };
   out.ratio = prod.kibPerSocket / base.kibPerSocket;
   return out;
-}
-
-/** 6. Cost growth: CPU per message as clients double, at a fixed per-user rate. */
-async function scenarioGrowth(ctx: Ctx, productMaxPerSec: number | null) {
-  // Keep the largest step at ≤ ~50 % of the product's sustainable rate, so growth shows cost, not overload.
-  const maxClients = Math.max(...P.growthClients);
-  const cap = productMaxPerSec ? (0.5 * productMaxPerSec) / maxClients : 0.25;
-  const ratePerUser = Math.min(1, Math.max(0.02, Math.floor(cap * 100) / 100));
-  const steps: Array<Record<string, unknown>> = [];
-  for (const clients of P.growthClients) {
-    const convs = clients / 2;
-    const per: Record<string, ChatResult[]> = { product: [], baseline: [] };
-    for (let round = 0; round < Math.min(ROUNDS, 2); round++) {
-      for (const t of ["product", "baseline"] as Target[]) per[t]!.push(await chatRun(ctx, t, convs, ratePerUser, { warmMs: P.warmMs, measureMs: P.measureMs }));
-    }
-    const m = (t: string, f: (r: ChatResult) => number) => median(per[t]!.map(f));
-    const step = {
-      clients,
-      offeredPerSec: clients * ratePerUser,
-      productAppCpuPer1k: m("product", (r) => r.cpuPer1k.app),
-      productStackCpuPer1k: m("product", (r) => r.cpuPer1k.stack),
-      productPeerP99: m("product", (r) => r.peer.p99),
-      productDeliveryPct: m("product", (r) => r.deliveryPct),
-      baselineAppCpuPer1k: m("baseline", (r) => r.cpuPer1k.app),
-      growthVsPrevious: null as number | null,
-      flagged: false,
-    };
-    const prev = steps.at(-1) as typeof step | undefined;
-    if (prev) {
-      step.growthVsPrevious = step.productAppCpuPer1k / prev.productAppCpuPer1k - 1;
-      step.flagged = Math.abs(step.growthVsPrevious) > 0.2;
-    }
-    steps.push(step);
-    log(`  growth ${clients} clients @ ${ratePerUser}/s/user: app ${f3(step.productAppCpuPer1k)} cpu-s/1k (${step.growthVsPrevious === null ? "first" : `${f1(step.growthVsPrevious * 100)} %`}), peer p99 ${f1(step.productPeerP99)} ms`);
-  }
-  return { ratePerUser, steps };
 }
 
 /** Two nodes, clients split (each conversation's two sides on different nodes): redis adapter vs redis streams adapter. */
@@ -1001,7 +1068,7 @@ async function main() {
 
     const results: Record<string, unknown> = {};
     const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
-      if (!ONLY.has(name)) return undefined;
+      if (name !== "chatphase" && !ONLY.has(name)) return undefined;
       const s = Date.now();
       log(`— ${name}`);
       try {
@@ -1016,12 +1083,17 @@ async function main() {
         log(`  (${name}: ${Math.round((Date.now() - s) / 1000)} s)`);
       }
     };
-    const chat = await timed("chat", () => scenarioChat(ctx));
-    const thr = await timed("throughput", () => scenarioThroughput(ctx));
+    const phase = ["chat", "throughput", "login", "growth"].some((k) => ONLY.has(k)) ? await timed("chatphase", () => phaseChat(ctx)) : undefined;
+    const chat = phase?.chat;
+    const thr = phase?.throughput;
+    const lg = phase?.login;
+    const growth = phase?.growth;
+    if (phase) {
+      delete results.chatphase;
+      Object.assign(results, { chat, throughput: thr, login: lg, growth, connectStorms: phase.connectStorms });
+    }
     const fan = await timed("fanin", () => scenarioFan(ctx));
-    const lg = await timed("login", () => scenarioLogin(ctx));
     const mem = await timed("memory", () => scenarioMemory(ctx));
-    const growth = await timed("growth", () => scenarioGrowth(ctx, thr?.product.lastPassing ?? null));
     await timed("adapters", () => scenarioAdapters(ctx, productEnv));
 
     // ------------------------------------------------------------------ targets

@@ -12,6 +12,7 @@ import {
 } from "@glp1/shared";
 import { Types } from "mongoose";
 import type { Database } from "../../server/src/app.js";
+import { createPatientStatsService } from "../../server/src/features/dashboard/index.js";
 import { canonicalPrescription } from "../../server/src/features/prescriptions/index.js";
 import { createSigner } from "../../server/src/features/prescriptions/signing.js";
 import { aadFor } from "../../server/src/infra/crypto/fieldCipher.js";
@@ -410,4 +411,19 @@ export async function seedCohort(db: Database, opts: CohortOptions): Promise<Coh
     `  cohort: ${opts.patients} patients, ${counts.readings} readings, ${counts.prescriptions} prescriptions, ${counts.messages} messages, ${counts.alerts} alerts, ${counts.triage} triage items in ${(ms / 1000).toFixed(1)} s (seed ${seed})`,
   );
   return { seed, patientIds, conversationIds, counts, ms };
+}
+
+/**
+ * Build the per-patient summaries the dashboard and cohort figures read (the server
+ * builds a missing one on first use; this does it up front so the first page load after
+ * a big seed is quick). Same server code, reading the stored readings.
+ */
+export async function warmPatientStats(db: Database, log?: (line: string) => void): Promise<void> {
+  const t0 = Date.now();
+  const stats = createPatientStatsService({ stats: db.models.patientStats, readings: db.models.readings, cipher: db.cipher });
+  const have = new Set((await db.models.patientStats.collection.find({}, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
+  const ids = (await db.models.users.collection.find({ role: "patient" }, { projection: { _id: 1 } }).toArray()).map((u) => String(u._id)).filter((id) => !have.has(id));
+  if (ids.length === 0) return;
+  await stats.build(ids);
+  log?.(`  dashboard summaries for ${ids.length} patients built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

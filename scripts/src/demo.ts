@@ -5,6 +5,7 @@ import { openDatabase, startApp } from "../../server/src/app.js";
 import { buildConfig, ConfigError } from "../../server/src/config/config.js";
 import { createLogger } from "../../server/src/infra/logger.js";
 import { REPO_ROOT } from "./cli-env.js";
+import { warmPatientStats } from "./cohort.js";
 import { DEFAULT_DEMO_PASSWORD, seedDemoClinic } from "./demo-clinic.js";
 import { startServices, writeServicesFile } from "./services.js";
 
@@ -53,7 +54,14 @@ async function main(): Promise<void> {
 
   say("Seeding the demo clinic…");
   const db = await openDatabase(config);
-  const seeded = await seedDemoClinic(db, config, { patients, password, log: (l) => say(l) });
+  let tenth = -1;
+  const progress = (done: number, total: number) => {
+    if (Math.floor((done / total) * 10) === tenth) return;
+    tenth = Math.floor((done / total) * 10);
+    say(`  patients: ${done}/${total}`);
+  };
+  const seeded = await seedDemoClinic(db, config, { patients, password, log: (l) => say(l), progress });
+  await warmPatientStats(db, (l) => say(l));
   await db.conn.close();
   say(seeded.created ? `  seeded ${seeded.patients} patients` : `  already seeded (${seeded.patients} patients)`);
 

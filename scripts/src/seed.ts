@@ -1,5 +1,6 @@
 import { openDatabase } from "../../server/src/app.js";
 import { cliConfig, parseFlags } from "./cli-env.js";
+import { warmPatientStats } from "./cohort.js";
 import { DEFAULT_DEMO_PASSWORD, seedDemoClinic } from "./demo-clinic.js";
 
 /** `npm run seed -- --patients N`: the demo clinic, against the configured or running database. */
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
       log: (l) => process.stdout.write(`${l}\n`),
       progress: progressBar(),
     });
+    await warmPatientStats(db, (l) => process.stdout.write(`${l}\n`));
     process.stdout.write(r.created ? `seeded the demo clinic with ${r.patients} patients\n` : `the demo clinic is already seeded (${r.patients} patients); nothing changed\n`);
   } finally {
     await db.conn.close();

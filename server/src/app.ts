@@ -66,6 +66,21 @@ import {
 import { type CohortService, createCohortRoutes, createCohortService } from "./features/cohort/index.js";
 import { createTriageModel, createTriageRoutes, createTriageService, type TriageService, triageSocketHandlers } from "./features/triage/index.js";
 import { type BreakGlassService, createBreakGlassModel, createBreakGlassRoutes, createBreakGlassService } from "./features/breakglass/index.js";
+import {
+  type AnomalyDetector,
+  type AnomalyService,
+  createAnomalyDetector,
+  createAnomalyModel,
+  createAnomalyRoutes,
+  createAnomalyService,
+  createDisclosureRoutes,
+  createDisclosureService,
+  createTrainingModel,
+  createTrainingRoutes,
+  createTrainingService,
+  type DisclosureService,
+  type TrainingService,
+} from "./features/compliance/index.js";
 
 /** Open the database and build every model on it (indexes built before first use). */
 export async function openDatabase(config: Pick<Config, "mongoUri" | "masterKey">) {
@@ -85,9 +100,11 @@ export async function openDatabase(config: Pick<Config, "mongoUri" | "masterKey"
     patientStats: createPatientStatsModel(conn),
     triage: createTriageModel(conn),
     breakGlass: createBreakGlassModel(conn, cipher),
+    anomalies: createAnomalyModel(conn),
+    trainingRecords: createTrainingModel(conn),
   };
   await Promise.all(Object.values(models).map((m) => m.init()));
-  return { conn, cipher, models };
+  return { conn, cipher, keyring, models };
 }
 
 export type Database = Awaited<ReturnType<typeof openDatabase>>;
@@ -119,6 +136,10 @@ export interface RunningApp {
     cohort: CohortService;
     triage: TriageService;
     breakGlass: BreakGlassService;
+    anomalyDetector: AnomalyDetector;
+    anomalies: AnomalyService;
+    disclosures: DisclosureService;
+    training: TrainingService;
   };
   close(): Promise<void>;
 }
@@ -127,6 +148,8 @@ export interface RunningApp {
 export async function startApp(config: Readonly<Config>, opts: { logger?: Logger } = {}): Promise<RunningApp> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const db = await openDatabase(config);
+  // Learn keys made by a rotation on another node (and the new active key) while running.
+  db.keyring.startRefresh();
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   const { models } = db;
 
@@ -195,6 +218,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     conversations: models.conversations,
     messages: models.messages,
     users: models.users,
+    careTeams: models.careTeams,
     cipher: db.cipher,
     access,
     notifier,
@@ -203,6 +227,20 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     options: { slaMs: config.triageSlaMs, clinicHours: config.clinicHours },
   });
   const breakGlass = createBreakGlassService({ grants: models.breakGlass, users: models.users, access, notifier, ttlMs: config.breakGlassMs });
+  // Anomaly detection hears of every committed audit batch; its windows live in Redis (several nodes).
+  const anomalyDetector = createAnomalyDetector({
+    anomalies: models.anomalies,
+    users: models.users,
+    redis,
+    namespace: config.namespace,
+    notifier,
+    logger,
+    clinicHours: config.clinicHours,
+  });
+  const stopAnomalyDetection = audit.onCommitted(anomalyDetector.observe);
+  const anomalies = createAnomalyService({ anomalies: models.anomalies, detector: anomalyDetector });
+  const disclosures = createDisclosureService({ audit: models.audit, users: models.users });
+  const training = createTrainingService({ training: models.trainingRecords, users: models.users });
   chatHooks.afterSend = async (conv, message) => {
     await triage.onMessage(conv, message);
     feed.markPatient(String(conv.patientId));
@@ -288,6 +326,9 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
       ["/cohort", createCohortRoutes({ cohort, audit })],
       ["/triage", createTriageRoutes({ triage, audit })],
       ["/patients", createBreakGlassRoutes({ breakGlass, audit })],
+      ["/admin", createAnomalyRoutes({ anomalies, audit })],
+      ["/admin", createDisclosureRoutes({ disclosures, audit })],
+      ["/admin", createTrainingRoutes({ training, audit })],
     ],
     admission: (req, _res, next) => {
       audit.waitForCapacity(config.auditWaitMs).then(
@@ -325,7 +366,10 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
       await feed.close();
       await presence.close();
       await audit.close();
+      stopAnomalyDetection();
+      await anomalyDetector.close();
       redis.disconnect();
+      db.keyring.stopRefresh();
       await db.conn.close();
     })());
 
@@ -339,7 +383,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     sessions,
     httpServer,
     logger,
-    services: { auth, chat, admin, access, alerts, tasks, metrics, prescriptions, intake, stats, dashboard, feed, presence, cohort, triage, breakGlass },
+    services: { auth, chat, admin, access, alerts, tasks, metrics, prescriptions, intake, stats, dashboard, feed, presence, cohort, triage, breakGlass, anomalyDetector, anomalies, disclosures, training },
     close,
   };
 }

@@ -4,6 +4,7 @@ import type { AlertView, PatientInstruction } from "./clinical/alerts.js";
 import type { Reading, ReportMetricsInput } from "./clinical/metrics.js";
 import type { DashboardRow } from "./dashboard.js";
 import type { TriageRoutedNotice, TriageUpdate } from "./triage.js";
+import type { AnomalyView } from "./compliance.js";
 
 /** A care-team task (intake review, refill request); no PHI inside. */
 export interface TaskNotice {
@@ -50,6 +51,8 @@ export interface ServerToClientEvents {
   "triage:update": (payload: TriageUpdate) => void;
   /** To a physician: support routed a conversation to them. */
   "triage:routed": (payload: TriageRoutedNotice) => void;
+  /** To every admin: the audit stream tripped an anomaly rule (one per rule and subject until closed). */
+  "anomaly:new": (payload: { anomaly: AnomalyView }) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;

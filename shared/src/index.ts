@@ -7,3 +7,4 @@ export * from "./events.js";
 export * from "./clinical/index.js";
 export * from "./dashboard.js";
 export * from "./triage.js";
+export * from "./compliance.js";

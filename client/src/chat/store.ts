@@ -19,8 +19,18 @@ import {
   type ServerToClientEvents,
 } from "@glp1/shared";
 
-/** Pushes the clinical views listen to (the chat ones are handled here). */
-export const CLINICAL_PUSHES = ["metrics:update", "alert:new", "alert:updated", "alert:instructions", "task:new"] as const;
+/** Pushes the clinical and staff views listen to (the chat ones are handled here). */
+export const CLINICAL_PUSHES = [
+  "metrics:update",
+  "alert:new",
+  "alert:updated",
+  "alert:instructions",
+  "task:new",
+  "dashboard:update",
+  "triage:update",
+  "triage:routed",
+  "anomaly:new",
+] as const;
 export type ClinicalPush = (typeof CLINICAL_PUSHES)[number];
 type PushPayload<E extends ClinicalPush> = Parameters<ServerToClientEvents[E]>[0];
 import { api, describeError } from "../api.js";
@@ -34,6 +44,8 @@ const RESEND_DELAY_MS = 5_000;
 export type ClinicSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 type Payload<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[0];
+/** Room subscriptions that take no payload and have no unsubscribe event. */
+export type FeedEvent = "dashboard:subscribe" | "triage:subscribe";
 type AckData<E extends ClientEventName> =
   Parameters<ClientToServerEvents[E]>[1] extends (ack: Ack<infer T>) => void ? T : never;
 
@@ -79,6 +91,8 @@ export interface ChatSnapshot {
 export interface ChatStoreHooks {
   /** The server saw a user-initiated event sent at `sentAt` (its idle timer restarted). */
   activity(sentAt: number): void;
+  /** The server refused an event because this staff session has no second factor yet. */
+  mfaRequired?(): void;
   /** The session is gone: `expired` when the server said so, `unauthenticated` when refused. */
   signedOut(reason: "expired" | "unauthenticated"): void;
 }
@@ -120,6 +134,10 @@ export class ChatStore {
   private readonly pushListeners = new Map<ClinicalPush, Set<(payload: never) => void>>();
   /** Patients whose live metric feed is wanted (re-subscribed after every reconnect). */
   private readonly metricFeeds = new Map<string, number>();
+  /** Room feeds wanted (`dashboard:subscribe`, `triage:subscribe`), re-subscribed after every reconnect. */
+  private readonly roomFeeds = new Map<FeedEvent, number>();
+  /** Called after every (re)connect: views holding REST data catch up on what they missed. */
+  private readonly connectListeners = new Set<() => void>();
 
   constructor(
     readonly me: PublicUser,
@@ -224,6 +242,8 @@ export class ChatStore {
     this.lastReadSent.clear();
     this.inflight.clear();
     this.metricFeeds.clear();
+    this.roomFeeds.clear();
+    this.connectListeners.clear();
     const socket = this.socket;
     this.socket = null;
     if (socket) {
@@ -249,6 +269,8 @@ export class ChatStore {
     if (active) void this.join(active, false);
     // Socket rooms do not survive a reconnect: join the wanted metric feeds again.
     for (const patientId of this.metricFeeds.keys()) void this.emit("metrics:subscribe", { patientId }, false);
+    for (const event of this.roomFeeds.keys()) void this.emit(event, {}, false);
+    for (const fn of this.connectListeners) fn();
     // Resend what was never acknowledged, with the same clientId: the server deduplicates.
     for (const p of this.snapshot.pending) {
       if (p.state !== "failed") void this.deliver(p.clientId, false);
@@ -285,6 +307,8 @@ export class ChatStore {
             : { code: "INTERNAL", message: "The server gave an unexpected answer." };
         if (SESSION_GONE_CODES.has(error.code)) {
           if (!this.stopped) this.hooks.signedOut("unauthenticated");
+        } else if (error.code === "MFA_ENROLLMENT_REQUIRED") {
+          if (!this.stopped) this.hooks.mfaRequired?.();
         } else if (userInitiated && !this.stopped) {
           this.hooks.activity(sentAt);
         }
@@ -335,6 +359,40 @@ export class ChatStore {
         } else this.metricFeeds.set(patientId, n);
       },
     };
+  }
+
+  /**
+   * Join a room feed (`dashboard:subscribe` once; the server then pushes `dashboard:update`).
+   * Re-joined after every reconnect. There is no unsubscribe event: when the last watcher
+   * stops, pushes that still arrive are simply not listened to.
+   */
+  watchFeed(event: FeedEvent): { ready: Promise<EmitResult<Record<string, never>>>; stop: () => void } {
+    this.roomFeeds.set(event, (this.roomFeeds.get(event) ?? 0) + 1);
+    const ready = this.emit(event, {}, false);
+    let stopped = false;
+    return {
+      ready,
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        const n = (this.roomFeeds.get(event) ?? 1) - 1;
+        if (n <= 0) this.roomFeeds.delete(event);
+        else this.roomFeeds.set(event, n);
+      },
+    };
+  }
+
+  /** Listen to (re)connects; returns the unsubscribe function. */
+  onConnected(listener: () => void): () => void {
+    this.connectListeners.add(listener);
+    return () => {
+      this.connectListeners.delete(listener);
+    };
+  }
+
+  /** Connected right now (pushes flow). */
+  get connected(): boolean {
+    return this.socket?.connected ?? false;
   }
 
   // ---- conversations -------------------------------------------------------------------

@@ -35,6 +35,8 @@ interface Props {
   patientId: string;
   patientName: string;
   onBack?: () => void;
+  /** Opened under a break-glass grant: marked as such, and no prescribing (care team only). */
+  emergency?: boolean;
 }
 
 type Tab = "metrics" | "intake" | "rx";
@@ -45,12 +47,12 @@ const TABS: { id: Tab; label: string }[] = [
 ];
 
 /** The physician's view of one patient: open alerts always on top, then metrics, intake or prescriptions. */
-export function PatientPanel({ store, patientId, patientName, onBack }: Props) {
+export function PatientPanel({ store, patientId, patientName, onBack, emergency = false }: Props) {
   const [tab, setTab] = useState<Tab>("metrics");
   const alerts = usePatientAlerts(store, patientId);
 
   return (
-    <section className="patient-panel" aria-labelledby="patient-panel-title" data-testid="patient-panel">
+    <section className={`patient-panel${emergency ? " is-emergency" : ""}`} aria-labelledby="patient-panel-title" data-testid="patient-panel" data-emergency={emergency || undefined}>
       <header className="panel-header">
         {onBack && (
           <button type="button" className="button-quiet back-button" onClick={onBack}>
@@ -59,7 +61,15 @@ export function PatientPanel({ store, patientId, patientName, onBack }: Props) {
         )}
         <div className="chat-heading">
           <h2 id="patient-panel-title">{patientName}</h2>
-          <p className="chat-subtitle">Patient record</p>
+          <p className="chat-subtitle">
+            {emergency ? (
+              <span className="pill pill-emergency" data-testid="emergency-marker">
+                Emergency access
+              </span>
+            ) : (
+              "Patient record"
+            )}
+          </p>
         </div>
       </header>
       <div className="panel-scroll">
@@ -80,7 +90,7 @@ export function PatientPanel({ store, patientId, patientName, onBack }: Props) {
         </nav>
         {tab === "metrics" && <PatientMetrics store={store} patientId={patientId} />}
         {tab === "intake" && <PatientIntake patientId={patientId} />}
-        {tab === "rx" && <PatientRxManager patientId={patientId} />}
+        {tab === "rx" && <PatientRxManager patientId={patientId} readOnly={emergency} />}
       </div>
     </section>
   );
@@ -420,7 +430,7 @@ function PatientIntake({ patientId }: { patientId: string }) {
 
 // ---- prescriptions --------------------------------------------------------------------
 
-function PatientRxManager({ patientId }: { patientId: string }) {
+function PatientRxManager({ patientId, readOnly }: { patientId: string; readOnly: boolean }) {
   const [list, setList] = useState<PrescriptionView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
@@ -446,7 +456,11 @@ function PatientRxManager({ patientId }: { patientId: string }) {
 
   return (
     <div className="panel-section">
-      <PrescriptionWriter patientId={patientId} version={version} onCreated={changed} />
+      {readOnly ? (
+        <p className="notice small">Prescribing stays with the patient&apos;s care team; emergency access is read-only here.</p>
+      ) : (
+        <PrescriptionWriter patientId={patientId} version={version} onCreated={changed} />
+      )}
       <section className="card" aria-labelledby="rx-list-title">
         <div className="card-header">
           <h3 id="rx-list-title">Prescriptions</h3>
@@ -461,7 +475,7 @@ function PatientRxManager({ patientId }: { patientId: string }) {
         ) : (
           <ul className="rx-list" data-testid="rx-list">
             {list.map((rx) => (
-              <PhysicianRx key={rx.id} rx={rx} onChanged={changed} />
+              <PhysicianRx key={rx.id} rx={rx} onChanged={changed} readOnly={readOnly} />
             ))}
           </ul>
         )}
@@ -470,7 +484,7 @@ function PatientRxManager({ patientId }: { patientId: string }) {
   );
 }
 
-function PhysicianRx({ rx, onChanged }: { rx: PrescriptionView; onChanged: (rx: PrescriptionView) => void }) {
+function PhysicianRx({ rx, onChanged, readOnly = false }: { rx: PrescriptionView; onChanged: (rx: PrescriptionView) => void; readOnly?: boolean }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [verified, setVerified] = useState<{ valid: boolean; reason?: string } | null>(null);
@@ -502,7 +516,7 @@ function PhysicianRx({ rx, onChanged }: { rx: PrescriptionView; onChanged: (rx: 
     }
   };
 
-  const canCancel = rx.status === "draft" || rx.status === "signed" || rx.status === "sent";
+  const canCancel = !readOnly && (rx.status === "draft" || rx.status === "signed" || rx.status === "sent");
   return (
     <li className="rx-card rx-row" data-testid="rx-item" data-rx-status={rx.status}>
       <div className="card-header">
@@ -526,12 +540,12 @@ function PhysicianRx({ rx, onChanged }: { rx: PrescriptionView; onChanged: (rx: 
         </p>
       )}
       <div className="rx-actions">
-        {rx.status === "draft" && (
+        {rx.status === "draft" && !readOnly && (
           <button type="button" className="button-primary" data-testid="rx-sign" disabled={busy !== null} onClick={() => void act("sign")}>
             {busy === "sign" ? "Signing…" : "Sign"}
           </button>
         )}
-        {rx.status === "signed" && (
+        {rx.status === "signed" && !readOnly && (
           <button type="button" className="button-primary" data-testid="rx-send" disabled={busy !== null} onClick={() => void act("send")}>
             {busy === "send" ? "Sending…" : "Send to pharmacy"}
           </button>

@@ -1,11 +1,11 @@
 import { useId, useState, type FormEvent } from "react";
-import { loginSchema, registerSchema, PASSWORD_MIN_LENGTH, type PublicUser, type SessionInfo } from "@glp1/shared";
+import { loginSchema, registerSchema, PASSWORD_MIN_LENGTH, type MfaStatus, type PublicUser, type SessionInfo } from "@glp1/shared";
 import { ApiError, api, describeError } from "../api.js";
 
 interface Props {
   /** Why the user is here (signed out for inactivity, session ended…). */
   notice: string | null;
-  onSignedIn: (user: PublicUser, session: SessionInfo | undefined) => void;
+  onSignedIn: (user: PublicUser, session: SessionInfo | undefined, mfa: MfaStatus | undefined) => void;
 }
 
 type Mode = "login" | "register";
@@ -37,10 +37,13 @@ export function LoginPage({ notice, onSignedIn }: Props) {
   const [name, setName] = useState("");
   const [totp, setTotp] = useState("");
   const [needTotp, setNeedTotp] = useState(false);
+  /** Sign in with a one-time recovery code instead of the authenticator. */
+  const [useRecovery, setUseRecovery] = useState(false);
+  const [recoveryCode, setRecoveryCode] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const ids = { email: useId(), password: useId(), name: useId(), totp: useId(), pwHint: useId() };
+  const ids = { email: useId(), password: useId(), name: useId(), totp: useId(), recovery: useId(), pwHint: useId() };
 
   const switchMode = (next: Mode) => {
     setMode(next);
@@ -48,23 +51,44 @@ export function LoginPage({ notice, onSignedIn }: Props) {
     setInfo(null);
     setNeedTotp(false);
     setTotp("");
+    setUseRecovery(false);
+    setRecoveryCode("");
   };
 
-  const signIn = async (input: { email: string; password: string; totp?: string }) => {
+  const signIn = async (input: { email: string; password: string; totp?: string; recoveryCode?: string }) => {
     const parsed = loginSchema.safeParse(input);
     if (!parsed.success) {
-      setError(needTotp && !/^\d{6}$/.test(totp) ? "Enter the 6-digit code from your authenticator app." : "Enter your email address and password.");
+      const fields = new Set(parsed.error.issues.map((i) => String(i.path[0] ?? "")));
+      setError(
+        fields.has("recoveryCode")
+          ? "Enter one of your recovery codes (10 letters and digits, like abcde-23456)."
+          : fields.has("totp")
+            ? "Enter the 6-digit code from your authenticator app."
+            : "Enter your email address and password.",
+      );
       return;
     }
     try {
-      const { user, session } = await api.login(parsed.data);
-      onSignedIn(user, session);
+      const { user, session, mfa } = await api.login(parsed.data);
+      onSignedIn(user, session, mfa);
     } catch (e) {
       if (e instanceof ApiError && e.code === "INVALID_CREDENTIALS") {
-        setError("Incorrect email or password.");
+        // After the password was accepted once, a refusal is most likely the code.
+        setError(
+          needTotp
+            ? useRecovery
+              ? "That recovery code did not work (each code works once), or the password is wrong."
+              : "That code did not work, or the password is wrong. Enter the current 6-digit code."
+            : "Incorrect email or password.",
+        );
+        if (needTotp) {
+          setTotp("");
+          setRecoveryCode("");
+        }
       } else if (e instanceof ApiError && e.code === "MFA_REQUIRED") {
         setNeedTotp(true);
-        setError(needTotp ? "That code did not work. Enter the current 6-digit code." : "Enter the 6-digit code from your authenticator app.");
+        setError(null);
+        setInfo("Enter the 6-digit code from your authenticator app.");
       } else {
         setError(describeError(e));
       }
@@ -78,7 +102,8 @@ export function LoginPage({ notice, onSignedIn }: Props) {
     setError(null);
     setInfo(null);
     try {
-      await signIn({ email, password, ...(needTotp ? { totp: totp.trim() } : {}) });
+      const second = !needTotp ? {} : useRecovery ? { recoveryCode: recoveryCode.trim() } : { totp: totp.trim() };
+      await signIn({ email, password, ...second });
     } finally {
       setBusy(false);
     }
@@ -98,8 +123,8 @@ export function LoginPage({ notice, onSignedIn }: Props) {
     try {
       await api.register(parsed.data);
       try {
-        const { user, session } = await api.login({ email: parsed.data.email, password: parsed.data.password });
-        onSignedIn(user, session);
+        const { user, session, mfa } = await api.login({ email: parsed.data.email, password: parsed.data.password });
+        onSignedIn(user, session, mfa);
       } catch {
         // The server answers an email already in use like a success (no enumeration).
         switchMode("login");
@@ -179,7 +204,7 @@ export function LoginPage({ notice, onSignedIn }: Props) {
               </p>
             )}
           </div>
-          {mode === "login" && needTotp && (
+          {mode === "login" && needTotp && !useRecovery && (
             <div className="field">
               <label htmlFor={ids.totp}>Authenticator code</label>
               <input
@@ -187,12 +212,36 @@ export function LoginPage({ notice, onSignedIn }: Props) {
                 data-testid="login-totp"
                 inputMode="numeric"
                 autoComplete="one-time-code"
-                pattern="\d{6}"
-                maxLength={6}
+                maxLength={7}
                 value={totp}
                 onChange={(e) => setTotp(e.target.value)}
+                autoFocus
                 required
               />
+              <button type="button" className="button-link small field-switch" data-testid="login-use-recovery" onClick={() => { setUseRecovery(true); setError(null); }}>
+                Lost your device? Use a recovery code
+              </button>
+            </div>
+          )}
+          {mode === "login" && needTotp && useRecovery && (
+            <div className="field">
+              <label htmlFor={ids.recovery}>Recovery code</label>
+              <input
+                id={ids.recovery}
+                data-testid="login-recovery"
+                autoComplete="off"
+                autoCapitalize="none"
+                spellCheck={false}
+                maxLength={40}
+                value={recoveryCode}
+                onChange={(e) => setRecoveryCode(e.target.value)}
+                autoFocus
+                required
+              />
+              <p className="field-hint">Each recovery code works once.</p>
+              <button type="button" className="button-link small field-switch" data-testid="login-use-totp" onClick={() => { setUseRecovery(false); setError(null); }}>
+                Use the authenticator code instead
+              </button>
             </div>
           )}
 

@@ -44,6 +44,15 @@ export function entryHash(e: Omit<AuditEntry, "hash">): string {
   return createHash("sha256").update(canonical).digest("hex");
 }
 
+/** An entry as stored (the driver assigns `_id` on insert). */
+export type StoredAuditEntry = AuditEntry & { _id?: Types.ObjectId };
+
+/**
+ * Told of every batch once it is durable. Runs after the callers were acknowledged and
+ * never holds up or fails an audit write: a listener's error is logged and dropped.
+ */
+export type AuditListener = (entries: readonly StoredAuditEntry[]) => void | Promise<void>;
+
 interface Pending {
   entry: AuditInput;
   at: Date;
@@ -86,6 +95,21 @@ export class AuditWriter {
   }
 
   private capacityWaiters: Array<() => void> = [];
+  private listeners = new Set<AuditListener>();
+
+  /** Hear of each committed batch (anomaly detection); returns the unsubscribe function. */
+  onCommitted(listener: AuditListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(entries: readonly StoredAuditEntry[]): void {
+    for (const listener of this.listeners) {
+      void Promise.resolve()
+        .then(() => listener(entries))
+        .catch((err: unknown) => this.opts.logger.error({ err }, "audit listener failed"));
+    }
+  }
 
   /** Queued, not yet stored. */
   get backlog(): number {
@@ -197,6 +221,7 @@ export class AuditWriter {
     try {
       await this.model.collection.insertMany(docs, { ordered: true });
       for (const p of batch) p.resolve();
+      if (this.listeners.size > 0) this.notify(docs);
     } catch (err) {
       this.opts.logger.error({ err, batch: batch.length }, "audit write failed");
       await this.resync(startSeq, startHash);

@@ -17,6 +17,7 @@ import type { Actor, AuditTarget } from "../../audit/audited.js";
 import type { AuditWriter } from "../../audit/audit.writer.js";
 import type { Access } from "../../auth/access.js";
 import { requireRole } from "../../auth/policy.js";
+import type { CareTeamModel } from "../../auth/careTeam.model.js";
 import type { UserModel } from "../../auth/user.model.js";
 import type { ClinicHours } from "../../config/config.js";
 import { AppError, forbidden, notFound } from "../../http/errors.js";
@@ -43,6 +44,7 @@ export interface TriageServiceDeps {
   conversations: ConversationModel;
   messages: MessageModel;
   users: UserModel;
+  careTeams: CareTeamModel;
   cipher: FieldCipher;
   access: Access;
   notifier: Notifier;
@@ -61,7 +63,7 @@ export interface TriageServiceDeps {
  * route that calls it, and opening a message preview is an audited act of its own.
  */
 export function createTriageService(deps: TriageServiceDeps) {
-  const { items, conversations, messages, users, cipher, access, notifier, audit, logger, options } = deps;
+  const { items, conversations, messages, users, careTeams, cipher, access, notifier, audit, logger, options } = deps;
   const now = deps.clock ?? (() => new Date());
   let sweepTimer: NodeJS.Timeout | null = null;
   /** A red flag is in the queue at once; support has this long to route it. */
@@ -70,8 +72,8 @@ export function createTriageService(deps: TriageServiceDeps) {
   const inQueue = (i: TriageItem, at: Date) => i.status === "open" || i.status === "routed" || (i.status === "pending" && i.slaDueAt <= at);
 
   async function careTeamsOf(patientIds: string[]): Promise<Map<string, { id: string; name: string }[]>> {
-    const teams = new Map<string, string[]>();
-    await Promise.all([...new Set(patientIds)].map(async (p) => teams.set(p, await access.careTeamOf(p))));
+    const docs0 = patientIds.length ? await careTeams.find({ patientId: { $in: [...new Set(patientIds)].map((id) => new Types.ObjectId(id)) } }, { patientId: 1, physicianIds: 1 }).lean() : [];
+    const teams = new Map<string, string[]>(docs0.map((t) => [String(t.patientId), t.physicianIds.map(String)]));
     const docIds = [...new Set([...teams.values()].flat())];
     const docs = docIds.length ? await users.collection.find({ _id: { $in: docIds.map((id) => new Types.ObjectId(id)) } }, { projection: { name: 1 } }).toArray() : [];
     const names = new Map(docs.map((u) => [String(u._id), cipher.open(u.name as string, aadFor("users", "name", u._id))]));

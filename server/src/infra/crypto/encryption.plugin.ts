@@ -1,5 +1,6 @@
 import type { Document, Schema } from "mongoose";
 import { aadFor, type FieldCipher, SEALED_PREFIX } from "./fieldCipher.js";
+import { UnknownDataKeyError } from "./keyring.js";
 
 export interface EncryptionOptions {
   cipher: FieldCipher;
@@ -8,6 +9,11 @@ export interface EncryptionOptions {
 }
 
 const OPENED = Symbol("phi-opened");
+/** Loaded while a field named a data key this node had not loaded yet; opened after a keyring reload. */
+const PENDING = Symbol("phi-pending-key");
+
+/** Query kinds whose results are hydrated documents: a pending document is opened in their post hook. */
+const READ_QUERIES = ["find", "findOne", "findOneAndUpdate", "findOneAndReplace", "findOneAndDelete"] as const;
 
 /**
  * Seals the named string fields on save and opens them when a document is loaded, so
@@ -45,7 +51,25 @@ export function encryptionPlugin(schema: Schema, opts: EncryptionOptions): void 
   });
 
   schema.post("init", function (doc: Document) {
-    openAll(doc);
+    try {
+      openAll(doc);
+    } catch (err) {
+      // Another node rotated the keys since this one loaded them: reload (async) in the query's post hook.
+      if (!(err instanceof UnknownDataKeyError)) throw err;
+      (doc as unknown as Record<symbol, boolean>)[PENDING] = true;
+    }
+  });
+
+  schema.post(READ_QUERIES as unknown as RegExp, async function (res: unknown) {
+    const docs = (Array.isArray(res) ? res : [res]).filter(
+      (d): d is Document => d !== null && typeof d === "object" && (d as Record<symbol, boolean>)[PENDING] === true,
+    );
+    if (docs.length === 0) return;
+    await cipher.refreshKeys();
+    for (const d of docs) {
+      openAll(d); // still unknown after the reload: the query fails, as before
+      delete (d as unknown as Record<symbol, boolean>)[PENDING];
+    }
   });
 
   const refuse = function (this: { getUpdate(): unknown }) {

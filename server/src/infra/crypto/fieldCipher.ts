@@ -19,8 +19,9 @@ export class FieldCipher {
     this.blindKey = Buffer.from(hkdfSync("sha256", masterKey, Buffer.alloc(0), "glp1:blind-index:v1", 32));
   }
 
-  seal(plain: string, aad: string): string {
-    const { id, key } = this.keyring.active();
+  /** Seal with the active data key, or with `keyId` (key rotation re-seals under its target key). */
+  seal(plain: string, aad: string, keyId?: string): string {
+    const { id, key } = keyId ? { id: keyId, key: this.keyring.get(keyId) } : this.keyring.active();
     const iv = randomBytes(12);
     const c = createCipheriv("aes-256-gcm", key, iv);
     c.setAAD(Buffer.from(aad));
@@ -37,6 +38,16 @@ export class FieldCipher {
     d.setAAD(Buffer.from(aad));
     d.setAuthTag(raw.subarray(raw.length - 16));
     return Buffer.concat([d.update(raw.subarray(12, raw.length - 16)), d.final()]).toString("utf8");
+  }
+
+  /** Re-read the data keys (a value named a key made after this node loaded its keyring). */
+  refreshKeys(): Promise<void> {
+    return this.keyring.refresh();
+  }
+
+  /** The key id new values are sealed with on this node. */
+  activeKeyId(): string {
+    return this.keyring.active().id;
   }
 
   /** The key id a sealed value was made with (for rotation progress). */
