@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { AnomalyView } from "@glp1/shared";
+import type { AnomalyRule, AnomalyView } from "@glp1/shared";
 import { Types } from "mongoose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StoredAuditEntry } from "../../audit/audit.writer.js";
@@ -19,7 +19,7 @@ async function detected() {
   await sleep(0);
   await app.services.anomalyDetector.settled();
 }
-const anomaliesOf = (rule: string, subject: string) => app.db.models.anomalies.find({ rule, subject }).sort({ createdAt: 1 }).lean();
+const anomaliesOf = (rule: AnomalyRule, subject: string) => app.db.models.anomalies.find({ rule, subject }).sort({ createdAt: 1 }).lean();
 
 /** `n` reads of distinct patients by one staff member, through the real audit writer. */
 async function reads(userId: string, n: number, role = "physician") {

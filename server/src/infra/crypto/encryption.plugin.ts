@@ -60,7 +60,7 @@ export function encryptionPlugin(schema: Schema, opts: EncryptionOptions): void 
     }
   });
 
-  schema.post(READ_QUERIES as unknown as RegExp, async function (res: unknown) {
+  schema.post([...READ_QUERIES], async function (res: unknown) {
     const docs = (Array.isArray(res) ? res : [res]).filter(
       (d): d is Document => d !== null && typeof d === "object" && (d as Record<symbol, boolean>)[PENDING] === true,
     );

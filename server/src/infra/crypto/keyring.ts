@@ -96,6 +96,7 @@ const activeOf = (docs: KeyDoc[]) => (docs.filter((d) => d.status === "active").
 export class Keyring {
   private refreshing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private lastMissReload = 0;
 
   private constructor(
     private readonly store: Model<KeyDoc>,
@@ -135,7 +136,11 @@ export class Keyring {
   get(id: string): Buffer {
     const key = this.keys.get(id);
     if (!key) {
-      void this.refresh().catch(() => undefined);
+      // At most one background reload a second, however many values name a key nobody has.
+      if (Date.now() - this.lastMissReload > 1000) {
+        this.lastMissReload = Date.now();
+        void this.refresh().catch(() => undefined);
+      }
       throw new UnknownDataKeyError(id);
     }
     return key;

@@ -71,7 +71,11 @@ describe("key rotation", () => {
 
     // The running server loaded its keyring before the new key existed: it still reads everything.
     const { team, body } = seeded[0]!;
+    expect(app.db.keyring.has(result.keyId)).toBe(false);
+    expect(app.db.cipher.activeKeyId()).toBe(oldKey);
+    // Its first load of a re-sealed record reloads the keyring (no request fails meanwhile).
     expect((await app.db.models.users.findById(team.patient.id))!.name).toBe(team.patient.name);
+    expect(app.db.keyring.has(result.keyId)).toBe(true);
     const patient = await loginAgent(app, team.patient);
     const history = await patient.get(`/api/conversations/${team.conversationId}/messages`);
     expect(history.status).toBe(200);
