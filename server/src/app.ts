@@ -236,6 +236,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     notifier,
     logger,
     clinicHours: config.clinicHours,
+    rules: config.anomalyRules,
   });
   const stopAnomalyDetection = audit.onCommitted(anomalyDetector.observe);
   const anomalies = createAnomalyService({ anomalies: models.anomalies, detector: anomalyDetector });

@@ -35,6 +35,12 @@ const envSchema = z.object({
   CLIENT_DIST: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   NODE_ID: z.string().optional(),
+  ANOMALY_BULK_READS_MAX: z.coerce.number().int().min(1).default(30),
+  ANOMALY_BULK_READS_WINDOW_MINUTES: z.coerce.number().positive().default(10),
+  ANOMALY_OFF_HOURS_READS_MIN: z.coerce.number().int().min(1).default(10),
+  ANOMALY_OFF_HOURS_WINDOW_MINUTES: z.coerce.number().positive().default(60),
+  ANOMALY_LOGIN_FAILURES_MIN: z.coerce.number().int().min(1).default(10),
+  ANOMALY_LOGIN_FAILURES_WINDOW_MINUTES: z.coerce.number().positive().default(5),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
   APP_NAMESPACE: z.string().regex(/^[a-z0-9_-]{1,40}$/).default("glp1"),
@@ -132,6 +138,12 @@ export interface Config {
   clientDist: string | null;
   logLevel: string;
   nodeId: string;
+  /** Thresholds of the audit-stream anomaly rules. */
+  anomalyRules: {
+    bulkReads: { windowMs: number; maxDistinctPatients: number };
+    offHoursReads: { windowMs: number; minDistinctPatients: number };
+    loginFailures: { windowMs: number; perAccount: number; perIp: number };
+  };
   /** Certificate and key (PEM files) when the server terminates TLS itself. */
   tls: { certFile: string; keyFile: string } | null;
   /** Prefix of every Redis key and channel, so several deployments (or test runs) can share a Redis. */
@@ -224,6 +236,11 @@ export function buildConfig(env: Record<string, string | undefined>): Readonly<C
     logLevel: e.LOG_LEVEL,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString("hex")}`,
     namespace: e.APP_NAMESPACE,
+    anomalyRules: {
+      bulkReads: { windowMs: e.ANOMALY_BULK_READS_WINDOW_MINUTES * 60_000, maxDistinctPatients: e.ANOMALY_BULK_READS_MAX },
+      offHoursReads: { windowMs: e.ANOMALY_OFF_HOURS_WINDOW_MINUTES * 60_000, minDistinctPatients: e.ANOMALY_OFF_HOURS_READS_MIN },
+      loginFailures: { windowMs: e.ANOMALY_LOGIN_FAILURES_WINDOW_MINUTES * 60_000, perAccount: e.ANOMALY_LOGIN_FAILURES_MIN, perIp: e.ANOMALY_LOGIN_FAILURES_MIN },
+    },
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : null,
     mfaRequiredRoles: Object.freeze([...e.MFA_REQUIRED_ROLES]),
     mfaIssuer: e.MFA_ISSUER,
