@@ -1,14 +1,26 @@
-import { useSyncExternalStore } from "react";
+import { Suspense, lazy, useState, useSyncExternalStore } from "react";
 import { AppHeader } from "./components/AppHeader.js";
 import { IdleWarning } from "./components/IdleWarning.js";
 import type { SessionController } from "./session.js";
 import { LoginPage } from "./views/LoginPage.js";
 import { PatientView } from "./views/PatientView.js";
 import { PhysicianView } from "./views/PhysicianView.js";
-import { StaffView } from "./views/StaffView.js";
+
+// Staff screens load on first use: patients never download them.
+const TriageView = lazy(() => import("./triage/TriageView.js").then((m) => ({ default: m.TriageView })));
+const AdminView = lazy(() => import("./admin/AdminView.js").then((m) => ({ default: m.AdminView })));
+const BreakGlassToasts = lazy(() => import("./admin/BreakGlassToasts.js").then((m) => ({ default: m.BreakGlassToasts })));
+const SecurityPage = lazy(() => import("./security/SecurityPage.js").then((m) => ({ default: m.SecurityPage })));
+
+const loading = (
+  <main className="page-message" id="main" aria-busy="true">
+    <p className="muted">Loading…</p>
+  </main>
+);
 
 export function App({ session }: { session: SessionController }) {
   const state = useSyncExternalStore(session.subscribe, session.getSnapshot);
+  const [security, setSecurity] = useState(false);
 
   if (state.kind === "loading") {
     return (
@@ -19,23 +31,60 @@ export function App({ session }: { session: SessionController }) {
   }
 
   if (state.kind === "signedOut") {
-    return <LoginPage notice={state.notice} onSignedIn={(user, info) => session.signedIn(user, info)} />;
+    return (
+      <LoginPage
+        notice={state.notice}
+        onSignedIn={(user, info, mfa) => {
+          setSecurity(false);
+          session.signedIn(user, info, mfa);
+        }}
+      />
+    );
   }
 
-  const { user, store, idle, keepalive } = state;
+  const { user, store, idle, keepalive, mfa, mfaRequired } = state;
   const signOut = () => void session.signOut("user");
+  const showSecurity = mfaRequired || security;
   return (
     <div className="app">
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <AppHeader user={user} onSignOut={signOut} />
-      {user.role === "patient" ? (
-        <PatientView key={user.id} user={user} store={store} />
-      ) : user.role === "physician" ? (
-        <PhysicianView key={user.id} user={user} store={store} />
-      ) : (
-        <StaffView user={user} onSignOut={signOut} />
+      <AppHeader user={user} onSignOut={signOut} onSecurity={mfaRequired ? undefined : () => setSecurity((s) => !s)} securityOpen={security} />
+      {showSecurity ? (
+        <Suspense fallback={loading}>
+          <SecurityPage
+            key={`${user.id}-security`}
+            user={user}
+            mfa={mfa}
+            required={mfaRequired}
+            onMfaEnabled={(status) => {
+              session.mfaEnabled(status);
+              if (mfaRequired) setSecurity(false);
+            }}
+            onSignedOut={signOut}
+            onBack={() => setSecurity(false)}
+          />
+        </Suspense>
+      ) : null}
+      {/* The role's home stays mounted under the security page (live feeds and state survive). */}
+      {!mfaRequired && (
+        <div className="home-host" hidden={showSecurity}>
+          {user.role === "patient" ? (
+            <PatientView key={`${user.id}-${storeKey(store)}`} user={user} store={store} />
+          ) : user.role === "physician" ? (
+            <PhysicianView key={`${user.id}-${storeKey(store)}`} user={user} store={store} />
+          ) : (
+            <Suspense fallback={loading}>
+              {user.role === "support" ? <TriageView key={storeKey(store)} user={user} store={store} /> : <AdminView key={storeKey(store)} user={user} store={store} />}
+            </Suspense>
+          )}
+        </div>
+      )}
+      {user.role === "admin" && !mfaRequired && (
+        <Suspense fallback={null}>
+          <BreakGlassToasts key={storeKey(store)} store={store} />
+        </Suspense>
       )}
       {idle.phase === "warning" && (
         <IdleWarning
@@ -48,4 +97,16 @@ export function App({ session }: { session: SessionController }) {
       )}
     </div>
   );
+}
+
+/** A new store (after MFA set-up) remounts the views that subscribed to the old one. */
+const storeIds = new WeakMap<object, number>();
+let nextStoreId = 1;
+function storeKey(store: object): number {
+  let id = storeIds.get(store);
+  if (id === undefined) {
+    id = nextStoreId++;
+    storeIds.set(store, id);
+  }
+  return id;
 }

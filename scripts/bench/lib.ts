@@ -163,3 +163,15 @@ export function selfCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }
+
+/** Busy CPU seconds of the whole machine (all cores) from /proc/stat: everything but idle and iowait. */
+export function machineBusySeconds(): number {
+  try {
+    const line = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    return (total - v[3]! - v[4]!) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}

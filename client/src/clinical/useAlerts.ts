@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { SEVERITY_RANK, type AlertView } from "@glp1/shared";
+import { SEVERITY_RANK, type AlertView, type DashboardRow } from "@glp1/shared";
 import { ApiError, api, describeError } from "../api.js";
 import type { ChatStore } from "../chat/store.js";
 
@@ -29,12 +29,27 @@ export type OpenAlertCounts = Record<string, { count: number; alerts: AlertView[
  * loaded once (the dashboard when the server has it, else each patient's open alerts),
  * then kept current by `alert:new` / `alert:updated`.
  */
-export function usePanelAlerts(store: ChatStore, patientIds: readonly string[]): OpenAlertCounts {
+export function usePanelAlerts(store: ChatStore, patientIds: readonly string[], rows?: readonly DashboardRow[] | null): OpenAlertCounts {
   const [byPatient, setByPatient] = useState<OpenAlertCounts>({});
   const key = patientIds.join(",");
+  /** Rows handed in by the dashboard view: no second `GET /api/dashboard`. */
+  const fromDashboard = rows !== undefined;
 
   useEffect(() => {
-    if (!key) return;
+    if (!rows || rows.length === 0) return;
+    setByPatient((cur) => {
+      const next = { ...cur };
+      for (const row of rows) {
+        const o = row.openAlerts;
+        // Counts from the server replace ours; alerts seen live are kept for their status.
+        next[row.patientId] = { count: o.total ?? o.urgent + o.high + o.medium, alerts: cur[row.patientId]?.alerts ?? [], top: row.topSeverity ?? null };
+      }
+      return next;
+    });
+  }, [rows]);
+
+  useEffect(() => {
+    if (!key || fromDashboard) return;
     const ids = key.split(",");
     let active = true;
     const load = async () => {
@@ -71,7 +86,7 @@ export function usePanelAlerts(store: ChatStore, patientIds: readonly string[]):
     return () => {
       active = false;
     };
-  }, [key]);
+  }, [key, fromDashboard]);
 
   useEffect(() => {
     const apply = (alert: AlertView) =>

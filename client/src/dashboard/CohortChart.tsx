@@ -21,13 +21,23 @@ export const ARM_LABELS: Record<CohortArm, string> = {
   "tirzepatide-15": "Tirzepatide 15 mg",
 };
 
-/** x = every week any arm has; one series per arm (null where it has no value). */
+const ARM_SHORT: Record<CohortArm, string> = {
+  "semaglutide-2.4": "Sema 2.4 mg",
+  "tirzepatide-5": "Tirz 5 mg",
+  "tirzepatide-10": "Tirz 10 mg",
+  "tirzepatide-15": "Tirz 15 mg",
+};
+
+/** Weeks with fewer patients than this are not drawn (a mean of one or two is noise). */
+export const MIN_N = 5;
+
+/** x = every week any arm has (with at least MIN_N patients); one series per arm (null where it has no value). */
 export function cohortData(cohort: CohortResponse): { weeks: number[]; series: { arm: CohortArm; values: (number | null)[] }[] } {
   const weekSet = new Set<number>();
-  for (const a of cohort.arms) for (const w of a.weeks) weekSet.add(w.week);
+  for (const a of cohort.arms) for (const w of a.weeks) if (w.n >= MIN_N) weekSet.add(w.week);
   const weeks = [...weekSet].sort((x, y) => x - y);
   const series = COHORT_ARMS.map((arm) => {
-    const byWeek = new Map((cohort.arms.find((a) => a.arm === arm)?.weeks ?? []).map((w) => [w.week, w.meanPctChange]));
+    const byWeek = new Map((cohort.arms.find((a) => a.arm === arm)?.weeks ?? []).filter((w) => w.n >= MIN_N).map((w) => [w.week, w.meanPctChange]));
     return { arm, values: weeks.map((w) => byWeek.get(w) ?? null) };
   });
   return { weeks, series };
@@ -78,7 +88,7 @@ export function CohortChart({ cohort, height = 200 }: { cohort: CohortResponse; 
       scales: { x: { time: false, range: [0, maxWeek] }, y: { range: [Math.floor(minPct - 1), 2] } },
       axes: [
         { stroke: "#5b6b76", grid: { stroke: "#eef1f4" }, ticks: { stroke: "#dde3e8" }, label: "Week on therapy", labelSize: 18, size: 36 },
-        { stroke: "#5b6b76", grid: { stroke: "#eef1f4" }, ticks: { stroke: "#dde3e8" }, size: 44, values: (_u, splits) => splits.map((v) => `${v} %`) },
+        { stroke: "#5b6b76", grid: { stroke: "#eef1f4" }, ticks: { stroke: "#dde3e8" }, size: 54, values: (_u, splits) => splits.map((v) => `${v === 0 ? 0 : v.toFixed(0).replace("-", "−")} %`) },
       ],
       series: [
         { label: "Week" },
@@ -116,25 +126,25 @@ export function CohortChart({ cohort, height = 200 }: { cohort: CohortResponse; 
           <tr>
             <th scope="col">Arm</th>
             <th scope="col">Patients</th>
-            <th scope="col">Latest week (n)</th>
+            <th scope="col">Latest (n ≥ {MIN_N})</th>
             <th scope="col">Published</th>
           </tr>
         </thead>
         <tbody>
           {COHORT_ARMS.map((arm) => {
             const fig = cohort.arms.find((a) => a.arm === arm);
-            const latest = fig?.weeks.at(-1);
+            const latest = fig?.weeks.filter((w) => w.n >= MIN_N).at(-1);
             const t = TRIAL_ARMS[arm];
             return (
               <tr key={arm}>
                 <td>
-                  <span className="legend-swatch" style={{ background: ARM_COLORS[arm] }} aria-hidden="true" /> {ARM_LABELS[arm]}
+                  <span className="legend-swatch" style={{ background: ARM_COLORS[arm] }} aria-hidden="true" /> {ARM_SHORT[arm]}
                 </td>
                 <td>{fig?.patients ?? 0}</td>
                 <td>{latest ? `wk ${latest.week}: ${latest.meanPctChange.toFixed(1)} % (${latest.n})` : "—"}</td>
                 <td title={t.source}>
                   <span aria-hidden="true">◆ </span>
-                  {t.trial} wk {t.endpointWeek}: {t.meanPctChange.toFixed(1)} %
+                  {t.trial.replace("SURMOUNT-1", "SURMOUNT")} wk {t.endpointWeek}: {t.meanPctChange.toFixed(1)} %
                 </td>
               </tr>
             );

@@ -6,6 +6,7 @@ import { formatPct, sparkPoints, visibleRange } from "./rows.js";
 
 /** Every row has this height, so the window is plain arithmetic (no measuring). */
 export const ROW_HEIGHT = 56;
+const DRUG_SHORT: Record<string, string> = { semaglutide: "Semaglutide", tirzepatide: "Tirzepatide" };
 const SPARK_W = 84;
 const SPARK_H = 26;
 
@@ -168,8 +169,8 @@ const DashRow = memo(function DashRow({ row, index, flash, now, onOpen }: { row:
       <div role="cell" className="dash-cell col-therapy">
         {row.drug ? (
           <>
-            <span className="dash-drug">
-              {drugLabel(row.drug)} {row.doseMg !== null ? formatMg(row.doseMg) : ""}
+            <span className="dash-drug" title={drugLabel(row.drug)}>
+              {DRUG_SHORT[row.drug] ?? row.drug} {row.doseMg !== null ? formatMg(row.doseMg) : ""}
             </span>
             {row.escalationDue ? (
               <span className="pill pill-warn" data-testid="escalation-due">

@@ -23,6 +23,10 @@ interface Props {
   /** Narrow screens: switch to the conversation list. */
   onShowMessages?: () => void;
   unreadMessages: number;
+  /** Rows as they arrive (a load, or the rows of a live update), for the alert badges elsewhere. */
+  onRows?: (rows: DashboardRow[]) => void;
+  /** The first load answered (rows or an error): the physician's view loads the rest after it. */
+  onSettled?: () => void;
 }
 
 /** The server's default direction per key (attention first); a second click flips it. */
@@ -67,7 +71,11 @@ const NO_FILTERS: Filters = { q: "", drug: "", alerts: "", escalationDue: false,
  * `dashboard:update` (rows replaced in place), with the cohort figures above. Nothing of
  * it is stored outside memory; filters (which may contain a name) never reach the URL.
  */
-export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant, onShowMessages, unreadMessages }: Props) {
+export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant, onShowMessages, unreadMessages, onRows, onSettled }: Props) {
+  const onRowsRef = useRef(onRows);
+  onRowsRef.current = onRows;
+  const onSettledRef = useRef(onSettled);
+  onSettledRef.current = onSettled;
   const [sort, setSort] = useState<DashboardSortKey>("openAlerts");
   const [order, setOrder] = useState<"asc" | "desc">("desc");
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
@@ -113,6 +121,7 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
       if (mine !== seq.current) return;
       setRenderStartedAt(performance.now());
       setRows(res.patients);
+      onRowsRef.current?.(res.patients);
       setTotal(res.total ?? res.patients.length);
       setMissed(0);
       setError(null);
@@ -120,6 +129,7 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
       if (mine === seq.current) setError(describeError(e));
     } finally {
       if (mine === seq.current) setLoading(false);
+      onSettledRef.current?.();
     }
   }, []);
 
@@ -136,6 +146,7 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
     const feed = store.watchFeed("dashboard:subscribe");
     const timers = new Set<ReturnType<typeof setTimeout>>();
     const off = store.onPush("dashboard:update", ({ patients }) => {
+      onRowsRef.current?.(patients);
       let changed: string[] = [];
       setRows((cur) => {
         if (!cur) return cur;
@@ -302,7 +313,7 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
           <h2 className="cohort-title">Cohort: mean weight change by week</h2>
           <span className="muted small"> · your panel at maintenance dose, ◆ = published trial end point</span>
         </summary>
-        {cohortError ? <p className="form-error">{cohortError}</p> : cohort === null ? <p className="muted small">Loading…</p> : showCohort && <CohortChart cohort={cohort} height={180} />}
+        {cohortError ? <p className="form-error">{cohortError}</p> : cohort === null ? <p className="muted small">Loading…</p> : showCohort && <CohortChart cohort={cohort} height={150} />}
       </details>
 
       {missed > 0 && (

@@ -1,11 +1,13 @@
-import { Suspense, lazy, useEffect, useMemo, useState } from "react";
-import type { ConversationSummary, PublicUser } from "@glp1/shared";
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from "react";
+import type { ConversationSummary, DashboardRow, PublicUser } from "@glp1/shared";
 import { ChatPanel } from "../chat/ChatPanel.js";
 import type { ChatStore } from "../chat/store.js";
 import { useChat } from "../chat/useChat.js";
 import { SEVERITY_LABELS } from "../clinical/labels.js";
 import { usePanelAlerts, type OpenAlertCounts } from "../clinical/useAlerts.js";
+import type { Grant } from "../dashboard/DashboardView.js";
 import { formatListTime } from "../format.js";
+import { formatClock, shortId, useNow } from "../staff/useNow.js";
 
 interface Props {
   user: PublicUser;
@@ -25,50 +27,121 @@ function byActivity(a: ConversationSummary, b: ConversationSummary): number {
 /** The patient record (charts, prescription writer) loads on first use. */
 const PatientPanel = lazy(() => import("../clinical/PatientPanel.js").then((m) => ({ default: m.PatientPanel })));
 
+/** The dashboard (with uPlot for the cohort chart) and the break-glass dialog load on first use. */
+const DashboardView = lazy(() => import("../dashboard/DashboardView.js").then((m) => ({ default: m.DashboardView })));
+const BreakGlassDialog = lazy(() => import("../dashboard/BreakGlassDialog.js").then((m) => ({ default: m.BreakGlassDialog })));
+
 const SEVERITY_ORDER = ["urgent", "high", "medium"] as const;
 
+/** What the detail area shows: a conversation (with the record beside it), or a record alone. */
+type Selection =
+  /** `summary` stands in until the conversation list has loaded (built from the dashboard row). */
+  | { kind: "conversation"; id: string; summary?: ConversationSummary }
+  /** A panel patient without a conversation, or (with `emergencyUntil`) a break-glass record. */
+  | { kind: "record"; patientId: string; name: string; emergencyUntil?: string };
+
 /**
- * A physician: their patients' conversations on the left; the open chat and the patient's
- * record beside it (side by side on wide screens, as tabs otherwise). Selection lives in
- * memory only: no patient ids in the URL.
+ * A physician. Home is the dashboard of their panel (beside the conversation list on wide
+ * screens); a row or a conversation opens the chat and the patient's record side by side
+ * (as tabs on narrow screens). Break glass opens a record outside the panel, marked as
+ * emergency access until the grant expires. Selection lives in memory only: no patient
+ * ids in the URL.
  */
 export function PhysicianView({ user, store }: Props) {
   const snapshot = useChat(store);
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selection, setSelection] = useState<Selection | null>(null);
   const [detail, setDetail] = useState<"chat" | "patient">("chat");
+  /** Narrow screens, nothing selected: the dashboard or the conversation list. */
+  const [home, setHome] = useState<"dashboard" | "messages">("dashboard");
+  const [breakGlass, setBreakGlass] = useState(false);
+  const [grants, setGrants] = useState<Grant[]>([]);
+  const [dashRows, setDashRows] = useState<DashboardRow[] | null>(null);
 
+  // The dashboard is home: its query goes first, the conversation list after it answers (or
+  // after 15 s). On a large panel both are heavy on the server; the home should not wait.
+  const [listWanted, setListWanted] = useState(false);
+  const wantList = useCallback(() => setListWanted(true), []);
   useEffect(() => {
-    void store.loadConversations();
-  }, [store]);
+    const t = setTimeout(wantList, 15_000);
+    return () => clearTimeout(t);
+  }, [wantList]);
+  useEffect(() => {
+    if (listWanted) void store.loadConversations();
+  }, [store, listWanted]);
 
   const sorted = useMemo(() => (snapshot.conversations ?? []).slice().sort(byActivity), [snapshot.conversations]);
-  const current = sorted.find((c) => c.id === selected) ?? null;
+  const current = selection?.kind === "conversation" ? (sorted.find((c) => c.id === selection.id) ?? selection.summary ?? null) : null;
   const totalUnread = sorted.reduce((n, c) => n + c.unread, 0);
   const patientIds = useMemo(() => [...new Set(sorted.map((c) => c.patientId))].sort(), [sorted]);
-  const openAlerts = usePanelAlerts(store, patientIds);
+  const openAlerts = usePanelAlerts(store, patientIds, dashRows);
+  const onRows = useCallback((rows: DashboardRow[]) => setDashRows(rows), []);
 
   const open = (id: string) => {
-    setSelected(id);
+    setSelection({ kind: "conversation", id });
     store.openConversation(id);
   };
   const back = () => {
-    setSelected(null);
+    setSelection(null);
     store.closeConversation();
   };
 
+  const openRow = useCallback(
+    (row: DashboardRow) => {
+      setDetail("patient");
+      if (row.conversationId) {
+        // The conversation list can take a while on a large panel: the row has what the chat needs.
+        const summary: ConversationSummary = {
+          id: row.conversationId,
+          patientId: row.patientId,
+          physicianId: user.id,
+          patientName: row.name,
+          physicianName: user.name,
+          unread: row.unread,
+          lastMessageAt: row.lastContactAt,
+        };
+        setSelection({ kind: "conversation", id: row.conversationId, summary });
+        store.openConversation(row.conversationId);
+      } else {
+        store.closeConversation();
+        setSelection({ kind: "record", patientId: row.patientId, name: row.name });
+      }
+    },
+    [store, user],
+  );
+
+  const openGrant = useCallback(
+    (g: Grant) => {
+      store.closeConversation();
+      setSelection({ kind: "record", patientId: g.patientId, name: `Patient ${shortId(g.patientId)}`, emergencyUntil: g.expiresAt });
+    },
+    [store],
+  );
+
+  const granted = (patientId: string, expiresAt: string) => {
+    setBreakGlass(false);
+    const g = { patientId, expiresAt };
+    setGrants((cur) => [...cur.filter((x) => x.patientId !== patientId), g]);
+    openGrant(g);
+  };
+
+  const conversationLoading = selection?.kind === "conversation" && !current;
+
   return (
-    <main className={`split${current ? " has-selection" : ""}`} id="main">
+    <main className={`split physician-split${selection ? " has-selection" : ""} home-${home}`} id="main">
       <nav className="conversation-pane" aria-label="Patient conversations">
         <div className="pane-header">
-          <h1>
-            Patients
+          <h2 className="pane-title">
+            Messages
             {totalUnread > 0 && <span className="visually-hidden"> ({totalUnread} unread messages)</span>}
-          </h1>
+          </h2>
           {snapshot.listStale && (
             <button type="button" className="button-link" onClick={() => void store.loadConversations()}>
               New conversation — refresh
             </button>
           )}
+          <button type="button" className="button-link narrow-only" data-testid="show-dashboard" onClick={() => setHome("dashboard")}>
+            Dashboard
+          </button>
         </div>
         {snapshot.conversations === null ? (
           snapshot.conversationsError ? (
@@ -124,6 +197,9 @@ export function PhysicianView({ user, store }: Props) {
         {current ? (
           <>
             <div className="detail-tabs" role="tablist" aria-label="Chat or patient record">
+              <button type="button" className="button-quiet detail-home" data-testid="back-to-dashboard" onClick={back}>
+                <span aria-hidden="true">←</span> Dashboard
+              </button>
               <button
                 type="button"
                 role="tab"
@@ -170,13 +246,84 @@ export function PhysicianView({ user, store }: Props) {
               </div>
             </div>
           </>
-        ) : (
+        ) : selection?.kind === "record" ? (
+          <RecordOnly key={selection.patientId} store={store} selection={selection} onBack={back} />
+        ) : conversationLoading ? (
           <div className="chat-placeholder">
-            <p className="muted">Choose a patient to open the conversation and their record.</p>
+            <p className="muted">{snapshot.conversationsError ?? "Loading the conversation…"}</p>
           </div>
-        )}
+        ) : null}
+        {/* Kept mounted while a patient is open: filters, scroll and the live feed survive. */}
+        <div className="dash-host" hidden={selection !== null}>
+          <Suspense fallback={<p className="chat-placeholder muted">Loading the dashboard…</p>}>
+            <DashboardView
+              store={store}
+              onOpen={openRow}
+              onBreakGlass={() => setBreakGlass(true)}
+              grants={grants}
+              onOpenGrant={openGrant}
+              onShowMessages={() => {
+                setHome("messages");
+                wantList();
+              }}
+              unreadMessages={totalUnread}
+              onRows={onRows}
+              onSettled={wantList}
+            />
+          </Suspense>
+        </div>
       </div>
+      {breakGlass && (
+        <Suspense fallback={null}>
+          <BreakGlassDialog onGranted={granted} onClose={() => setBreakGlass(false)} />
+        </Suspense>
+      )}
     </main>
+  );
+}
+
+/** A record without a conversation beside it: a panel patient with no chat yet, or emergency access. */
+function RecordOnly({ store, selection, onBack }: { store: ChatStore; selection: Extract<Selection, { kind: "record" }>; onBack: () => void }) {
+  const now = useNow(1_000);
+  const until = selection.emergencyUntil ? Date.parse(selection.emergencyUntil) : null;
+  const expired = until !== null && now >= until;
+  return (
+    <div className="record-only">
+      <div className="detail-tabs always">
+        <button type="button" className="button-quiet detail-home" data-testid="back-to-dashboard" onClick={onBack}>
+          <span aria-hidden="true">←</span> Dashboard
+        </button>
+      </div>
+      {until !== null && (
+        <div className={`emergency-banner${expired ? " is-expired" : ""}`} role="status" data-testid="emergency-banner">
+          <strong>Emergency access</strong>
+          {expired ? (
+            <span> has expired. The record is closed.</span>
+          ) : (
+            <span>
+              {" "}
+              · every access is audited · expires in{" "}
+              <span className="countdown" data-testid="emergency-countdown">
+                {formatClock(until - now)}
+              </span>
+            </span>
+          )}
+        </div>
+      )}
+      {expired ? (
+        <div className="chat-placeholder">
+          <button type="button" className="button-secondary" onClick={onBack}>
+            Back to the dashboard
+          </button>
+        </div>
+      ) : (
+        <div className="record-pane record-solo">
+          <Suspense fallback={<p className="chat-placeholder muted">Loading the record…</p>}>
+            <PatientPanel store={store} patientId={selection.patientId} patientName={selection.name} onBack={onBack} emergency={until !== null} />
+          </Suspense>
+        </div>
+      )}
+    </div>
   );
 }
 

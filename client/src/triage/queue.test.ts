@@ -1,0 +1,45 @@
+// @vitest-environment node
+import { describe, expect, it } from "vitest";
+import type { TriageItemView } from "@glp1/shared";
+import { applyUpdate, compareItems, slaLeftMs } from "./queue.js";
+
+const item = (id: string, patch: Partial<TriageItemView> = {}): TriageItemView => ({
+  conversationId: id,
+  patientRef: "p".repeat(24),
+  sender: "patient",
+  priority: "normal",
+  category: "unanswered",
+  status: "open",
+  waitingSince: "2026-12-01T10:00:00.000Z",
+  slaDueAt: "2026-12-01T11:00:00.000Z",
+  slaBreached: false,
+  claimedBy: null,
+  routedTo: null,
+  careTeam: [],
+  ...patch,
+});
+
+describe("triage queue", () => {
+  it("orders by priority, then longest waiting (the server's order)", () => {
+    const list = [item("a"), item("b", { priority: "urgent", waitingSince: "2026-12-01T10:30:00.000Z" }), item("c", { waitingSince: "2026-12-01T09:00:00.000Z" }), item("d", { priority: "low" })];
+    expect(list.sort(compareItems).map((i) => i.conversationId)).toEqual(["b", "c", "a", "d"]);
+  });
+
+  it("applies pushed changes, removals and the list filter", () => {
+    const list = [item("a"), item("b")];
+    const next = applyUpdate(list, { items: [item("a", { priority: "high" }), item("c", { priority: "urgent" })], removed: ["b"] }, "open");
+    expect(next.map((i) => [i.conversationId, i.priority])).toEqual([
+      ["c", "urgent"],
+      ["a", "high"],
+    ]);
+    // Routed items leave the "open" list and join "routed".
+    expect(applyUpdate(next, { items: [item("a", { status: "routed" })], removed: [] }, "open").map((i) => i.conversationId)).toEqual(["c"]);
+    expect(applyUpdate([], { items: [item("a", { status: "routed" })], removed: [] }, "routed").map((i) => i.conversationId)).toEqual(["a"]);
+  });
+
+  it("counts the SLA down and past due", () => {
+    const now = Date.parse("2026-12-01T10:59:00.000Z");
+    expect(slaLeftMs(item("a"), now)).toBe(60_000);
+    expect(slaLeftMs(item("a"), now + 120_000)).toBe(-60_000);
+  });
+});
