@@ -92,7 +92,14 @@ const P = QUICK
       loginChatConvs: 50,
       loginChatRate: 0.02,
     };
-const MAX_CONVS = Math.max(...P.chatConvs, P.throughputConvs, Math.max(...P.growthClients) / 2);
+/** Conversations to seed: only as many as the selected scenarios use (every account is logged in over HTTP, which is slow on FerretDB). */
+const MAX_CONVS = Math.max(
+  ONLY.has("chat") ? Math.max(...P.chatConvs) : 0,
+  ONLY.has("throughput") || ONLY.has("login") || ONLY.has("adapters") ? P.throughputConvs : 0,
+  ONLY.has("growth") ? Math.max(...P.growthClients) / 2 : 0,
+  ONLY.has("memory") ? 250 : 0,
+  1,
+);
 /** 2-3 short sentences, the size of a typical chat message. */
 const BODY = "Weight is down a little this week and the nausea has settled. I'll keep logging doses as you asked. Thanks!";
 
@@ -852,7 +859,10 @@ async function countRegistered(ctx: Ctx): Promise<number> {
 /** 5 + 7. RSS per idle authenticated socket (1k/2k/4k), bare relay the same; then hold ≥ 5,000 product sockets. */
 async function scenarioMemory(ctx: Ctx) {
   const out: Record<string, unknown> = {};
-  const users = [...ctx.pop.chatPatients, ...ctx.pop.chatPhysicians];
+  // Physician accounts only: a patient's socket also makes the product recompute that patient's
+  // dashboard rows on connect and disconnect (presence), which measures the database, not memory.
+  // Several sockets per account (SOCKET_MAX_PER_USER is raised), like tabs.
+  const users = [...ctx.pop.chatPhysicians, ...ctx.pop.fanoutPhysicians, ctx.pop.dashPhysician];
   const sample = async (pid: number) => {
     await sleep(3000);
     const xs: number[] = [];
@@ -1023,6 +1033,20 @@ async function main() {
   const services = await startServices({ dataDir, log: (l) => log(`services: ${l}`) });
   const cleanup: Array<() => Promise<void>> = [() => services.stop()];
   const gens: Gen[] = [];
+  // Ctrl-C / SIGTERM: stop every child and remove the temp DATA_DIR before leaving.
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    log("interrupted: stopping children");
+    void (async () => {
+      for (const c of cleanup) await c().catch(() => undefined);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      process.exit(130);
+    })();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     const kids = descendants(process.pid);
     const comm = (p: number) => {
@@ -1079,7 +1103,7 @@ async function main() {
 
     const t = Date.now();
     const emails = [
-      ...pop.chatPatients,
+      ...(ONLY.has("chat") || ONLY.has("throughput") || ONLY.has("login") || ONLY.has("growth") || ONLY.has("adapters") ? pop.chatPatients : []),
       ...pop.chatPhysicians,
       pop.dashPhysician,
       ...pop.faninPatients,

@@ -1,11 +1,18 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 import { objectIdSchema, type AuditEntryView } from "@glp1/shared";
 import { api, describeError, type AuditParams } from "../api.js";
-import { formatDateTime } from "../clinical/labels.js";
 import { shortId } from "../staff/useNow.js";
 import type { StaffDirectory } from "./AdminView.js";
 
 const PAGE_SIZE = 50;
+
+/** "Dec 3, 18:16:42": an audit trail needs the seconds. */
+function formatAuditTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleString(undefined, { month: "short", day: "numeric", ...(d.getFullYear() === new Date().getFullYear() ? {} : { year: "numeric" }), hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
 
 /** Actions worth offering in the filter (any `<domain>:<verb>` may be typed). */
 const KNOWN_ACTIONS = [
@@ -209,7 +216,9 @@ export function AuditTab({ directory }: { directory: StaffDirectory }) {
             <tbody>
               {entries.map((e) => (
                 <tr key={e.id} data-testid="audit-row" data-action={e.action} title={e.userAgent ?? undefined}>
-                  <td className="nowrap">{formatDateTime(e.at)}</td>
+                  <td className="nowrap" title={e.at}>
+                    {formatAuditTime(e.at)}
+                  </td>
                   <td>
                     {e.userId ? (
                       <button type="button" className="button-link small" title={e.userId} onClick={() => filterBy({ userId: e.userId ?? "" })}>

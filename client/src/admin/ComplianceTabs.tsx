@@ -226,7 +226,7 @@ export function TrainingTab({ directory }: { directory: StaffDirectory }) {
                       {s.name}
                       {!s.active && <span className="muted small"> (disabled)</span>}
                     </td>
-                    <td>{ROLE_LABELS[s.role]}</td>
+                    <td className="nowrap">{ROLE_LABELS[s.role]}</td>
                     <td className="nowrap">{s.lastCompletedAt ? formatDate(s.lastCompletedAt) : "Never"}</td>
                     <td>{s.lastCourse ?? "—"}</td>
                     <td>{s.lapsed ? <span className="pill pill-danger">Lapsed</span> : <span className="pill pill-ok">Current</span>}</td>

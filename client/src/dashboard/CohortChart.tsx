@@ -121,6 +121,7 @@ export function CohortChart({ cohort, height = 200 }: { cohort: CohortResponse; 
       ) : (
         <div ref={box} className="time-chart cohort-chart" role="img" aria-label="Mean percent change in body weight by week on therapy, per arm, with published trial end points" data-testid="cohort-chart" />
       )}
+      <div className="cohort-legend-scroll">
       <table className="data-table cohort-legend" data-testid="cohort-table">
         <thead>
           <tr>
@@ -151,6 +152,7 @@ export function CohortChart({ cohort, height = 200 }: { cohort: CohortResponse; 
           })}
         </tbody>
       </table>
+      </div>
     </div>
   );
 }

@@ -89,7 +89,8 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
   const [renderStartedAt, setRenderStartedAt] = useState<number | null>(null);
   const [cohort, setCohort] = useState<CohortResponse | null>(null);
   const [cohortError, setCohortError] = useState<string | null>(null);
-  const [showCohort, setShowCohort] = useState(true);
+  // Open on wide screens; on a phone the table comes first.
+  const [showCohort, setShowCohort] = useState(() => typeof window === "undefined" || !window.matchMedia?.("(max-width: 760px)").matches);
   const now = useNow(15_000);
   const clock = useNow(1_000);
   const seq = useRef(0);

@@ -10,9 +10,10 @@ export function useNow(everyMs: number): number {
   return now;
 }
 
-/** "4:59", "1:02:03"; negative durations are shown as their absolute value. */
+/** "4:59", "1:02:03", "2 d 22 h"; negative durations are shown as their absolute value. */
 export function formatClock(ms: number): string {
   const total = Math.floor(Math.abs(ms) / 1000);
+  if (total >= 86_400) return `${Math.floor(total / 86_400)} d ${Math.floor((total % 86_400) / 3600)} h`;
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;

@@ -43,3 +43,12 @@ describe("triage queue", () => {
     expect(slaLeftMs(item("a"), now + 120_000)).toBe(-60_000);
   });
 });
+
+import { formatClock } from "../staff/useNow.js";
+describe("formatClock", () => {
+  it("shows minutes, hours and days", () => {
+    expect(formatClock(59_000)).toBe("0:59");
+    expect(formatClock(-(3600 + 62) * 1000)).toBe("1:01:02");
+    expect(formatClock((2 * 86_400 + 5 * 3600) * 1000)).toBe("2 d 5 h");
+  });
+});
