@@ -95,13 +95,10 @@ export function createChatService(deps: ChatServiceDeps) {
       }
       return prior;
     };
-    const prior = await existing();
-    if (prior) {
-      target.resource = "message";
-      target.resourceId = String(prior._id);
-      return { message: toChatMessage(prior), created: false, recipients };
-    }
+    // Insert first and let the unique (senderId, clientId) index catch a resend: looking the
+    // clientId up before every send would cost a query per message for a rare case.
     let doc;
+    let created = true;
     try {
       doc = await messages.create({
         conversationId: conv._id,
@@ -110,17 +107,20 @@ export function createChatService(deps: ChatServiceDeps) {
         clientId: input.clientId,
       });
     } catch (err) {
-      // Two resends raced: the unique index let one through; answer with that one.
-      const raced = (err as { code?: number }).code === 11000 ? await existing() : null;
-      if (!raced) throw err;
-      doc = raced;
+      // A resend (or two racing): the unique index let the first through; answer with it.
+      const prior = (err as { code?: number }).code === 11000 ? await existing() : null;
+      if (!prior) throw err;
+      doc = prior;
+      created = false;
     }
-    await conversations.updateOne({ _id: conv._id }, { $max: { lastMessageAt: doc.createdAt } });
     target.resource = "message";
     target.resourceId = String(doc._id);
     const message = toChatMessage(doc);
-    await deps.hooks?.afterSend?.(conv, message);
-    return { message, created: true, recipients };
+    if (created) {
+      await conversations.updateOne({ _id: conv._id }, { $max: { lastMessageAt: doc.createdAt } });
+      await deps.hooks?.afterSend?.(conv, message);
+    }
+    return { message, created, recipients };
   }
 
   async function typing(actor: Actor, conversationId: string, target: AuditTarget): Promise<void> {
