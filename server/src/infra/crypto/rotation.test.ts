@@ -69,11 +69,10 @@ describe("key rotation", () => {
     expect(await allKeyIds()).toEqual(new Set([result.keyId]));
     expect(result.collections).not.toContain("audit");
 
-    // The running server loaded its keyring before the new key existed: it still reads everything.
+    // The running server loaded its keyring before the new key existed: it still reads
+    // everything. (Whether its periodic refresh already saw the new key depends on timing,
+    // so it is not asserted; either way the first load of a re-sealed record succeeds.)
     const { team, body } = seeded[0]!;
-    expect(app.db.keyring.has(result.keyId)).toBe(false);
-    expect(app.db.cipher.activeKeyId()).toBe(oldKey);
-    // Its first load of a re-sealed record reloads the keyring (no request fails meanwhile).
     expect((await app.db.models.users.findById(team.patient.id))!.name).toBe(team.patient.name);
     expect(app.db.keyring.has(result.keyId)).toBe(true);
     const patient = await loginAgent(app, team.patient);
