@@ -80,7 +80,7 @@ export function DashboardTable({ rows, sort, order, onSort, onOpen, flash, now, 
   useLayoutEffect(() => {
     if (renderStartedAt === null || !scroller.current) return;
     scroller.current.dataset.renderMs = (performance.now() - renderStartedAt).toFixed(1);
-  }, [rows, renderStartedAt]);
+  }, [renderStartedAt]);
 
   const { start, end } = visibleRange(scrollTop, height, ROW_HEIGHT, rows.length, overscan);
   const slice = rows.slice(start, end);

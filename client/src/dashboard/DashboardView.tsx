@@ -81,6 +81,8 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [query, setQuery] = useState(""); // the debounced name filter
   const [rows, setRows] = useState<DashboardRow[] | null>(null);
+  /** The rows as last set, for merging pushes synchronously. */
+  const rowsRef = useRef<DashboardRow[] | null>(null);
   const [total, setTotal] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -121,6 +123,7 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
       const res = await api.dashboard(p);
       if (mine !== seq.current) return;
       setRenderStartedAt(performance.now());
+      rowsRef.current = res.patients;
       setRows(res.patients);
       onRowsRef.current?.(res.patients);
       setTotal(res.total ?? res.patients.length);
@@ -148,14 +151,14 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
     const timers = new Set<ReturnType<typeof setTimeout>>();
     const off = store.onPush("dashboard:update", ({ patients }) => {
       onRowsRef.current?.(patients);
-      let changed: string[] = [];
-      setRows((cur) => {
-        if (!cur) return cur;
-        const merged = mergeRows(cur, patients);
-        changed = merged.changed;
-        if (merged.missed.length > 0) setMissed((n) => n + merged.missed.length);
-        return merged.rows;
-      });
+      // Merged here, not inside a state updater: React may run updaters later (and twice in dev).
+      const cur = rowsRef.current;
+      if (!cur) return;
+      const merged = mergeRows(cur, patients);
+      rowsRef.current = merged.rows;
+      if (merged.changed.length > 0) setRows(merged.rows);
+      if (merged.missed.length > 0) setMissed((n) => n + merged.missed.length);
+      const changed = merged.changed;
       if (changed.length === 0) return;
       const ids = changed;
       setFlash((cur) => new Set([...cur, ...ids]));
