@@ -93,7 +93,7 @@ export async function seedPopulation(
       teams.push({ _id: new Types.ObjectId(), patientId: oid(patient.id), physicianIds: physicians.map((p) => oid(p.id)), updatedAt: now });
       return physicians.map((ph) => {
         const _id = new Types.ObjectId();
-        convs.push({ _id, patientId: oid(patient.id), physicianId: oid(ph.id), createdAt: now, lastMessageAt: null, patientReadId: null, physicianReadId: null });
+        convs.push({ _id, patientId: oid(patient.id), physicianId: oid(ph.id), createdAt: now, lastMessageAt: null, patientReadId: null, physicianReadId: null, toPhysician: 0, toPatient: 0, physicianReadCount: 0, patientReadCount: 0 });
         return String(_id);
       });
     };
@@ -107,6 +107,7 @@ export async function seedPopulation(
     /** Empty what the scenarios write (messages, readings, triage, stats, alerts, tasks), so every run starts from the seeded state. */
     const reset = async () => {
       for (const model of [m.messages, m.readings, m.triage, m.patientStats, m.alerts, m.tasks]) await model.collection.deleteMany({});
+      await m.conversations.collection.updateMany({}, { $set: { lastMessageAt: null, patientReadId: null, physicianReadId: null, toPhysician: 0, toPatient: 0, physicianReadCount: 0, patientReadCount: 0 } });
     };
     ok = true;
     return {

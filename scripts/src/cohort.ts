@@ -363,13 +363,25 @@ export async function seedCohort(db: Database, opts: CohortOptions): Promise<Coh
       let lastPhysicianRead: Types.ObjectId | null = null;
       let lastPatientRead: Types.ObjectId | null = null;
       let lastMessageAt = 0;
+      // The unread counters (server/src/features/chat/counters.ts): messages each side did not send, and read.
+      const counts = { toPhysician: 0, toPatient: 0 };
+      let physicianReadCount = 0;
+      let patientReadCount = 0;
       for (const m of thread) {
         const _id = idAt(m.at);
         const senderId = m.from === "patient" ? patientId : physicianId;
-        msgs.push({ _id, conversationId: convId, senderId, body: seal("messages", "body", _id, m.body), clientId: `seed-${String(_id)}`, createdAt: new Date(m.at) });
+        if (m.from === "patient") counts.toPhysician++;
+        else counts.toPatient++;
+        msgs.push({ _id, conversationId: convId, senderId, body: seal("messages", "body", _id, m.body), clientId: `seed-${String(_id)}`, createdAt: new Date(m.at), counts: { ...counts } });
         lastMessageAt = Math.max(lastMessageAt, m.at);
-        if (m.from === "physician") lastPatientRead = _id;
-        if (m.from === "patient" && !(waiting && m === thread.at(-1))) lastPhysicianRead = _id;
+        if (m.from === "physician") {
+          lastPatientRead = _id;
+          patientReadCount = counts.toPatient;
+        }
+        if (m.from === "patient" && !(waiting && m === thread.at(-1))) {
+          lastPhysicianRead = _id;
+          physicianReadCount = counts.toPhysician;
+        }
         if (waiting && m === thread.at(-1)) {
           const cls = classifyPatientMessage(m.body);
           triage.push({
@@ -389,7 +401,7 @@ export async function seedCohort(db: Database, opts: CohortOptions): Promise<Coh
           });
         }
       }
-      convs.push({ _id: convId, patientId, physicianId, createdAt: new Date(plan.start - 20 * 86_400_000), lastMessageAt: new Date(lastMessageAt), patientReadId: lastPatientRead, physicianReadId: lastPhysicianRead });
+      convs.push({ _id: convId, patientId, physicianId, createdAt: new Date(plan.start - 20 * 86_400_000), lastMessageAt: new Date(lastMessageAt), patientReadId: lastPatientRead, physicianReadId: lastPhysicianRead, ...counts, physicianReadCount, patientReadCount });
     }
     await insertRaw(models.users.collection, users);
     await insertRaw(models.careTeams.collection, teams);

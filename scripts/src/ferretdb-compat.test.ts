@@ -216,6 +216,68 @@ describe("database compatibility (through mongoose)", () => {
     await probe("distinct", () => Item.distinct("group"));
   });
 
+  it("equality on indexed fields and on _id gives MongoDB's answers (our build pushes these down to SQLite indexes)", async () => {
+    const R = conn.model(
+      "PushR",
+      new Schema({ patientId: Schema.Types.ObjectId, kind: String, v: Number, version: Number, team: [Schema.Types.ObjectId], label: String }),
+    );
+    R.schema.index({ patientId: 1, kind: 1 });
+    R.schema.index({ team: 1 }, { name: "team_multikey" });
+    R.schema.index({ label: 1 });
+    await R.createIndexes();
+    const pids = Array.from({ length: 10 }, () => new Types.ObjectId());
+    const docs = Array.from({ length: 300 }, (_, i) => ({
+      patientId: pids[i % 10], kind: i % 3 ? "weight" : "dose", v: i, version: 0, team: [pids[i % 10], pids[(i + 1) % 10]], label: i % 2 ? `L${i % 5}` : String(pids[i % 10]),
+    }));
+    await R.insertMany(docs);
+    const expected = (f: (d: (typeof docs)[number]) => boolean) => docs.filter(f).length;
+    const p3 = pids[3]!;
+    expect(await R.countDocuments({ patientId: p3 })).toBe(expected((d) => d.patientId.equals(p3)));
+    expect(await R.countDocuments({ patientId: p3, kind: "dose" })).toBe(expected((d) => d.patientId.equals(p3) && d.kind === "dose"));
+    expect(await R.countDocuments({ patientId: { $in: [p3, pids[4]] } })).toBe(expected((d) => d.patientId.equals(p3) || d.patientId.equals(pids[4]!)));
+    expect(await R.countDocuments({ patientId: { $eq: p3 }, v: { $gt: 150 } })).toBe(expected((d) => d.patientId.equals(p3) && d.v > 150));
+    // An array field matches by element (its index is named "multikey", so it is not pushed down).
+    expect(await R.countDocuments({ team: p3 })).toBe(expected((d) => d.team.some((t) => t.equals(p3))));
+    // A string never equals an ObjectId with the same hex, and vice versa (raw driver: mongoose would cast).
+    expect(await R.collection.countDocuments({ patientId: String(p3) })).toBe(0);
+    expect(await R.collection.countDocuments({ label: String(p3) })).toBe(expected((d) => d.label === String(p3)));
+    expect(await R.collection.countDocuments({ label: p3 as never })).toBe(0);
+    // A list with mixed types, and a field with no index, still answer right.
+    expect(await R.collection.countDocuments({ patientId: { $in: [p3, 5] } })).toBe(expected((d) => d.patientId.equals(p3)));
+    expect(await R.countDocuments({ v: { $in: [1, 2, 3] } })).toBe(3);
+    // `_id` with other conditions (compare-and-set), `_id: {$in}`.
+    const one = await R.findOne({ v: 7 }).lean();
+    expect((await R.updateOne({ _id: one!._id, version: 0 }, { $set: { version: 1 } })).modifiedCount).toBe(1);
+    expect((await R.updateOne({ _id: one!._id, version: 0 }, { $set: { version: 2 } })).modifiedCount).toBe(0);
+    expect(await R.countDocuments({ _id: { $in: [one!._id, new Types.ObjectId()] } })).toBe(1);
+    expect(await R.countDocuments({ _id: String(one!._id) })).toBe(1); // mongoose casts to ObjectId
+    expect((await R.collection.countDocuments({ _id: String(one!._id) as never }))).toBe(0); // the raw driver does not
+    expect((await R.deleteMany({ _id: { $in: [one!._id] }, version: 1 })).deletedCount).toBe(1);
+    expect(await R.countDocuments({})).toBe(299);
+  });
+
+  it("every index the app declares on an array field is named \"multikey\" (the embedded database relies on it)", async () => {
+    const { openDatabase } = await import("../../server/src/app.js");
+    const uri = new URL(services.mongoUri);
+    uri.pathname = "/compat_app";
+    const db = await openDatabase({ mongoUri: uri.toString(), masterKey: Buffer.alloc(32, 7) });
+    try {
+      const offenders: string[] = [];
+      for (const model of Object.values(db.models)) {
+        for (const [keys, opts] of model.schema.indexes()) {
+          const first = Object.keys(keys)[0]!;
+          const isArray = model.schema.path(first)?.instance === "Array";
+          if (isArray && !String((opts as { name?: string }).name ?? "").includes("multikey")) offenders.push(`${model.modelName}.${first}`);
+        }
+      }
+      expect(offenders).toEqual([]);
+      // And the care-team index, the one array index today, really is one.
+      expect(db.models.careTeams.schema.indexes().some(([k, o]) => "physicianIds" in k && String((o as { name?: string }).name).includes("multikey"))).toBe(true);
+    } finally {
+      await db.conn.close();
+    }
+  });
+
   it("find with sort / limit / _id range (cursor pagination)", async () => {
     const Ev = conn.model("Ev", new Schema({ conv: String, at: Date, n: Number }));
     const base = Date.UTC(2025, 0, 1);

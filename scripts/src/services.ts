@@ -38,8 +38,8 @@ export interface StartOptions {
 type Log = (line: string) => void;
 
 export const FERRETDB_VERSION = "v1.24.2";
-/** Marks our patched build (see patchSerializedWrites); a binary without it is rebuilt. */
-const FERRETDB_PACKAGE = "glp1-serialized-writes-1";
+/** Marks our patched build (see patchSerializedWrites, patchIndexPushdown); a binary without it is rebuilt. */
+const FERRETDB_PACKAGE = "glp1-serialized-writes-1+index-pushdown-1";
 /** Database name put in the URIs of embedded databases. */
 export const DEFAULT_DB_NAME = "glp1";
 
@@ -353,13 +353,178 @@ function ferretDbUsable(bin: string): boolean {
 }
 
 /**
+ * Stock FerretDB v1.24's SQLite backend uses an index only for a filter that is exactly
+ * `{_id: <value>}`: every other query, including `{_id, version}` compare-and-set updates,
+ * is a full collection scan (about 35 µs per document). Our build pushes down equality
+ * and `$in` on `_id` and on the first field of any index, so SQLite uses the indexes the
+ * app declares. The handler re-checks every document against the full filter, so the
+ * pushed-down clause only has to return a superset. The one case where it would not: an
+ * indexed field holding arrays; such an index must have "multikey" in its name (see
+ * docs/ferretdb.md; `ferretdb-compat.test.ts` checks both).
+ */
+export function patchIndexPushdown(src: string): void {
+  const collection = path.join(src, "internal", "backends", "sqlite", "collection.go");
+  const block = [
+    "\tif params.Filter.Len() == 1 {",
+    "\t\tv, _ := params.Filter.Get(\"_id\")",
+    "\t\tswitch v.(type) {",
+    "\t\tcase string, types.ObjectID:",
+    "\t\t\twhereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)",
+    "\t\t\targs = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}",
+    "\t\t}",
+    "\t}",
+    "",
+  ].join("\n");
+  const text = fs.readFileSync(collection, "utf8");
+  if (text.split(block).length !== 2) throw new Error(`cannot patch ${collection}: the Query filter block was not found once (FerretDB source changed?)`);
+  fs.writeFileSync(collection, text.replace(block, "\twhereClause, args = glp1PushdownWhere(meta, params.Filter)\n"));
+  // Stock `_id` lookups and the UPDATE/DELETE by `_id` use `->'$._id'`, which SQLite does not
+  // match to the `_id` index (created as `->"_id"`): written the index's way, they use it.
+  const metadataGo = path.join(src, "internal", "backends", "sqlite", "metadata", "metadata.go");
+  const idColumn = `\tIDColumn = DefaultColumn + "->'$._id'"`;
+  const meta = fs.readFileSync(metadataGo, "utf8");
+  if (!meta.includes(idColumn)) throw new Error(`cannot patch ${metadataGo}: IDColumn not found (FerretDB source changed?)`);
+  fs.writeFileSync(metadataGo, meta.replace(idColumn, `\tIDColumn = DefaultColumn + \`->"_id"\``));
+  fs.writeFileSync(path.join(src, "internal", "backends", "sqlite", "pushdown_glp1.go"), `package sqlite
+
+import (
+\t"fmt"
+\t"strings"
+
+\t"github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata"
+\t"github.com/FerretDB/FerretDB/internal/handler/sjson"
+\t"github.com/FerretDB/FerretDB/internal/types"
+\t"github.com/FerretDB/FerretDB/internal/util/must"
+)
+
+// glp1PushdownWhere builds a WHERE clause that lets SQLite use an index for the equality
+// parts of a filter (added by scripts/src/services.ts; see docs/ferretdb.md).
+//
+// Stock v1.24 pushes down only a filter that is exactly {_id: <string or ObjectId>};
+// everything else is a full scan. This pushes down, ANDed:
+//   - _id equal to, or $in a list of, strings/ObjectIds, whatever other keys the filter has;
+//   - a top-level field equal to, or $in a list of, strings/ObjectIds, when an index
+//     starts with that field (the expression matches the index's, so SQLite uses it).
+//
+// The handler filters every returned document again with the full filter, so the clause
+// only needs to return a superset. It does, except for a field that holds an array (MongoDB
+// matches an element; the index holds the whole array): an index on such a field must have
+// "multikey" in its name, and then no index on that field is used here.
+func glp1PushdownWhere(meta *metadata.Collection, filter *types.Document) (string, []any) {
+\tif filter == nil || filter.Len() == 0 {
+\t\treturn "", nil
+\t}
+
+\tindexed := map[string]bool{}
+\tarrays := map[string]bool{}
+\tfor _, idx := range meta.Settings.Indexes {
+\t\tif len(idx.Key) == 0 {
+\t\t\tcontinue
+\t\t}
+\t\tindexed[idx.Key[0].Field] = true
+\t\tif strings.Contains(idx.Name, "multikey") {
+\t\t\tarrays[idx.Key[0].Field] = true
+\t\t}
+\t}
+
+\tvar conds []string
+\tvar args []any
+
+\tfor _, k := range filter.Keys() {
+\t\tif k == "" || strings.HasPrefix(k, "$") || strings.Contains(k, ".") {
+\t\t\tcontinue
+\t\t}
+
+\t\tvar column string
+\t\tswitch {
+\t\tcase k == "_id":
+\t\t\tcolumn = metadata.IDColumn
+\t\tcase indexed[k] && !arrays[k]:
+\t\t\tcolumn = fmt.Sprintf("%s->%q", metadata.DefaultColumn, k)
+\t\tdefault:
+\t\t\tcontinue
+\t\t}
+
+\t\tvals, ok := glp1EqualityValues(must.NotFail(filter.Get(k)))
+\t\tif !ok || len(vals) == 0 {
+\t\t\tcontinue
+\t\t}
+
+\t\tif len(vals) == 1 {
+\t\t\tconds = append(conds, column+" = ?")
+\t\t} else {
+\t\t\tconds = append(conds, column+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")")
+\t\t}
+\t\targs = append(args, vals...)
+\t}
+
+\tif len(conds) == 0 {
+\t\treturn "", nil
+\t}
+
+\treturn " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// glp1EqualityValues returns the values v must equal one of, when v is a string or
+// ObjectId, {$eq: that}, or {$in: [those]} (nothing else), as stored in the table.
+func glp1EqualityValues(v any) ([]any, bool) {
+\tscalar := func(x any) (any, bool) {
+\t\tswitch x.(type) {
+\t\tcase string, types.ObjectID:
+\t\t\treturn string(must.NotFail(sjson.MarshalSingleValue(x))), true
+\t\t}
+\t\treturn nil, false
+\t}
+
+\tif s, ok := scalar(v); ok {
+\t\treturn []any{s}, true
+\t}
+
+\tdoc, ok := v.(*types.Document)
+\tif !ok || doc.Len() != 1 {
+\t\treturn nil, false
+\t}
+
+\tif eq, err := doc.Get("$eq"); err == nil {
+\t\ts, ok := scalar(eq)
+\t\tif !ok {
+\t\t\treturn nil, false
+\t\t}
+\t\treturn []any{s}, true
+\t}
+
+\tin, err := doc.Get("$in")
+\tif err != nil {
+\t\treturn nil, false
+\t}
+
+\tarr, ok := in.(*types.Array)
+\tif !ok || arr.Len() == 0 || arr.Len() > 500 {
+\t\treturn nil, false
+\t}
+
+\tout := make([]any, 0, arr.Len())
+\tfor i := 0; i < arr.Len(); i++ {
+\t\ts, ok := scalar(must.NotFail(arr.Get(i)))
+\t\tif !ok {
+\t\t\treturn nil, false
+\t\t}
+\t\tout = append(out, s)
+\t}
+
+\treturn out, true
+}
+`);
+}
+
+/**
  * FerretDB v1 runs `update`/`findAndModify` as "query, then write" with no lock or
  * transaction around them, so concurrent updates of one document lose writes (50 parallel
  * `$inc` → 5) and conditional updates (`{_id, v: 0}` → `$set v: 1`) succeed several times.
  * The app relies on atomic single-document updates, so our build serializes the write
  * commands inside the (single) FerretDB process. Reads stay concurrent.
  */
-function patchSerializedWrites(src: string): void {
+export function patchSerializedWrites(src: string): void {
   const commands = path.join(src, "internal", "handler", "commands.go");
   const anchor = "\tfor name, cmd := range h.commands {\n";
   const text = fs.readFileSync(commands, "utf8");
@@ -480,6 +645,7 @@ export async function ensureFerretDb(log: Log = (l) => console.log(l)): Promise<
     fs.writeFileSync(path.join(src, "build", "version", "version.txt"), `${FERRETDB_VERSION}\n`);
     fs.writeFileSync(path.join(src, "build", "version", "package.txt"), `${FERRETDB_PACKAGE}\n`);
     patchSerializedWrites(src);
+    patchIndexPushdown(src);
     await run(go, ["build", "-o", tmpBin, "./cmd/ferretdb"], { cwd: src, env }, log, "go build");
     if (!ferretDbUsable(tmpBin)) throw new Error(`the FerretDB build at ${tmpBin} does not run (\`${tmpBin} --version\` failed)`);
     fs.renameSync(tmpBin, FERRETDB_BIN);

@@ -23,6 +23,7 @@ import type { Config } from "./config/config.js";
 import { createAdminRoutes } from "./features/admin/admin.routes.js";
 import { type AdminService, createAdminService } from "./features/admin/admin.service.js";
 import { createChatModels } from "./features/chat/chat.model.js";
+import { backfillCounters } from "./features/chat/counters.js";
 import { createChatRoutes } from "./features/chat/chat.routes.js";
 import { type ChatHooks, type ChatService, createChatService } from "./features/chat/chat.service.js";
 import { chatSocketHandlers } from "./features/chat/chat.socket.js";
@@ -66,6 +67,7 @@ import {
 import { type CohortService, createCohortRoutes, createCohortService } from "./features/cohort/index.js";
 import { createTriageModel, createTriageRoutes, createTriageService, type TriageService, triageSocketHandlers } from "./features/triage/index.js";
 import { type BreakGlassService, createBreakGlassModel, createBreakGlassRoutes, createBreakGlassService } from "./features/breakglass/index.js";
+import { createPatientLookupRoutes } from "./features/breakglass/breakglass.lookup.js";
 import {
   type AnomalyDetector,
   type AnomalyService,
@@ -152,6 +154,9 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   db.keyring.startRefresh();
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   const { models } = db;
+  // Data written before the unread counters existed gets them before any request is served.
+  const backfilled = await backfillCounters(models);
+  if (backfilled > 0) logger.info({ conversations: backfilled }, "unread counters backfilled");
 
   const audit = new AuditWriter(models.audit, {
     flushMs: config.auditFlushMs,
@@ -311,7 +316,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
         }),
       ],
       ["/conversations", createChatRoutes({ chat, audit })],
-      ["/admin", createAdminRoutes({ auth, admin, audit })],
+      ["/admin", createAdminRoutes({ auth, admin, audit, mfa, sessions, endSessionSockets: realtime.endSession })],
       ["/admin", createAccountAdminRoutes({ auth, audit, sessions, endSessionSockets: realtime.endSession })],
       ["/audit", createAuditRoutes({ audit, model: models.audit })],
       ["/metrics", metricsRoutes.report],
@@ -327,6 +332,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
       ["/cohort", createCohortRoutes({ cohort, audit })],
       ["/triage", createTriageRoutes({ triage, audit })],
       ["/patients", createBreakGlassRoutes({ breakGlass, audit })],
+      ["/breakglass", createPatientLookupRoutes({ users: models.users, auth, audit })],
       ["/admin", createAnomalyRoutes({ anomalies, audit })],
       ["/admin", createDisclosureRoutes({ disclosures, audit })],
       ["/admin", createTrainingRoutes({ training, audit })],

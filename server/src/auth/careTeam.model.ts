@@ -20,6 +20,8 @@ export function createCareTeamModel(conn: Connection): CareTeamModel {
     },
     { collection: "careteams", versionKey: false },
   );
-  schema.index({ physicianIds: 1 });
+  // An array field: "multikey" in the name keeps the embedded database from using this
+  // index for equality (it would miss elements; see docs/ferretdb.md).
+  schema.index({ physicianIds: 1 }, { name: "physicianIds_multikey" });
   return conn.model<CareTeam>("CareTeam", schema);
 }

@@ -5,6 +5,7 @@ import type { CareTeamModel } from "../../auth/careTeam.model.js";
 import type { UserModel } from "../../auth/user.model.js";
 import { AppError } from "../../http/errors.js";
 import type { ConversationModel } from "../chat/chat.model.js";
+import { createUserSearch } from "./admin.search.js";
 
 export interface CareTeamView {
   patientId: string;
@@ -12,7 +13,7 @@ export interface CareTeamView {
   conversationIds: string[];
 }
 
-/** Care teams, and the conversations they open. Callers have already checked the role. */
+/** Care teams (and the conversations they open) and the account search. Callers have already checked the role. */
 export function createAdminService(deps: { users: UserModel; careTeams: CareTeamModel; conversations: ConversationModel }) {
   const { users, careTeams, conversations } = deps;
 
@@ -49,7 +50,7 @@ export function createAdminService(deps: { users: UserModel; careTeams: CareTeam
   async function openConversation(patientId: Types.ObjectId, physicianId: Types.ObjectId): Promise<Types.ObjectId> {
     const filter = { patientId, physicianId };
     try {
-      await conversations.updateOne(filter, { $setOnInsert: { ...filter, createdAt: new Date(), lastMessageAt: null, patientReadId: null, physicianReadId: null } }, { upsert: true });
+      await conversations.updateOne(filter, { $setOnInsert: { ...filter, createdAt: new Date(), lastMessageAt: null, patientReadId: null, physicianReadId: null, toPhysician: 0, toPatient: 0, physicianReadCount: 0, patientReadCount: 0 } }, { upsert: true });
     } catch (err) {
       if ((err as { code?: number }).code !== 11000) throw err; // a concurrent upsert won
     }
@@ -57,7 +58,7 @@ export function createAdminService(deps: { users: UserModel; careTeams: CareTeam
     return conv!._id;
   }
 
-  return { setCareTeam };
+  return { setCareTeam, searchUsers: createUserSearch({ users }).search };
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;

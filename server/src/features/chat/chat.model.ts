@@ -10,9 +10,20 @@ export interface Conversation {
   physicianId: Types.ObjectId;
   createdAt: Date;
   lastMessageAt: Date | null;
+  /** The newest message's id (a read mark on it reads everything). */
+  lastMessageId?: Types.ObjectId | null;
   /** The newest message each side has read (ObjectIds order by time). */
   patientReadId: Types.ObjectId | null;
   physicianReadId: Types.ObjectId | null;
+  /**
+   * Unread counters, so listing conversations and dashboard rows never counts messages:
+   * how many messages each side did not send, and how many of those it has read.
+   * Unread for the physician = `toPhysician - physicianReadCount` (likewise the patient).
+   */
+  toPhysician: number;
+  toPatient: number;
+  physicianReadCount: number;
+  patientReadCount: number;
 }
 
 export interface Message {
@@ -24,6 +35,13 @@ export interface Message {
   /** The sender's idempotency key: one stored message per (sender, clientId). */
   clientId: string;
   createdAt: Date;
+  /** The conversation's counters as of this message (a read mark on it reads this many). */
+  counts?: MessageCounts;
+}
+
+export interface MessageCounts {
+  toPhysician: number;
+  toPatient: number;
 }
 
 export type ConversationModel = Model<Conversation>;
@@ -40,8 +58,13 @@ export function createChatModels(conn: Connection, cipher: FieldCipher) {
       physicianId: { type: Schema.Types.ObjectId, required: true },
       createdAt: { type: Date, required: true, default: () => new Date() },
       lastMessageAt: { type: Date, default: null },
+      lastMessageId: { type: Schema.Types.ObjectId, default: null },
       patientReadId: { type: Schema.Types.ObjectId, default: null },
       physicianReadId: { type: Schema.Types.ObjectId, default: null },
+      toPhysician: { type: Number, default: 0 },
+      toPatient: { type: Number, default: 0 },
+      physicianReadCount: { type: Number, default: 0 },
+      patientReadCount: { type: Number, default: 0 },
     },
     { collection: "conversations", versionKey: false },
   );
@@ -55,6 +78,7 @@ export function createChatModels(conn: Connection, cipher: FieldCipher) {
       body: { type: String, required: true },
       clientId: { type: String, required: true },
       createdAt: { type: Date, required: true, default: () => new Date() },
+      counts: { type: { _id: false, toPhysician: Number, toPatient: Number }, default: undefined },
     },
     { collection: "messages", versionKey: false },
   );

@@ -5,6 +5,7 @@ import { assertParticipant } from "../../auth/policy.js";
 import type { UserModel } from "../../auth/user.model.js";
 import { AppError, forbidden, notFound } from "../../http/errors.js";
 import { type Conversation, type ConversationModel, type MessageModel, toChatMessage } from "./chat.model.js";
+import { countMessage, markReadCounted, repairUncounted, sideOf, unreadOf } from "./counters.js";
 
 /** Other features that follow the chat (triage, the dashboard); called after the act is stored. */
 export interface ChatHooks {
@@ -48,22 +49,16 @@ export function createChatService(deps: ChatServiceDeps) {
     const convs = await conversations.find(filter).lean();
     const ids = [...new Set(convs.flatMap((c) => [String(c.patientId), String(c.physicianId)]))];
     const people = new Map((await users.find({ _id: { $in: ids } })).map((u) => [String(u._id), u.name]));
-    const summaries = await Promise.all(
-      convs.map(async (c) => {
-        const readId = actor.role === "patient" ? c.patientReadId : c.physicianReadId;
-        const unreadFilter: Record<string, unknown> = { conversationId: c._id, senderId: { $ne: new Types.ObjectId(actor.userId) } };
-        if (readId) unreadFilter._id = { $gt: readId };
-        return {
-          id: String(c._id),
-          patientId: String(c.patientId),
-          physicianId: String(c.physicianId),
-          patientName: people.get(String(c.patientId)) ?? "",
-          physicianName: people.get(String(c.physicianId)) ?? "",
-          unread: await messages.countDocuments(unreadFilter),
-          lastMessageAt: c.lastMessageAt ? c.lastMessageAt.toISOString() : null,
-        };
-      }),
-    );
+    const side = actor.role === "patient" ? "patient" : "physician";
+    const summaries = convs.map((c) => ({
+      id: String(c._id),
+      patientId: String(c.patientId),
+      physicianId: String(c.physicianId),
+      patientName: people.get(String(c.patientId)) ?? "",
+      physicianName: people.get(String(c.physicianId)) ?? "",
+      unread: unreadOf(c, side),
+      lastMessageAt: c.lastMessageAt ? c.lastMessageAt.toISOString() : null,
+    }));
     return summaries.sort((a, b) => (b.lastMessageAt ?? "").localeCompare(a.lastMessageAt ?? ""));
   }
 
@@ -117,8 +112,10 @@ export function createChatService(deps: ChatServiceDeps) {
     target.resourceId = String(doc._id);
     const message = toChatMessage(doc);
     if (created) {
-      await conversations.updateOne({ _id: conv._id }, { $max: { lastMessageAt: doc.createdAt } });
+      await countMessage(deps, conv, doc);
       await deps.hooks?.afterSend?.(conv, message);
+    } else {
+      await repairUncounted(deps, conv, doc);
     }
     return { message, created, recipients };
   }
@@ -130,13 +127,10 @@ export function createChatService(deps: ChatServiceDeps) {
   /** Move the reader's mark forward (never back) to `messageId`. */
   async function markRead(actor: Actor, input: ChatReadInput, target: AuditTarget): Promise<void> {
     const conv = await openConversation(actor, input.conversationId, target);
-    const msg = await messages.findOne({ _id: input.messageId, conversationId: conv._id }, { _id: 1 }).lean();
-    if (!msg) throw notFound("message");
-    const field = String(conv.patientId) === actor.userId ? "patientReadId" : "physicianReadId";
-    await conversations.updateOne(
-      { _id: conv._id, $or: [{ [field]: null }, { [field]: { $lt: msg._id } }] },
-      { $set: { [field]: msg._id } },
-    );
+    const msg = await messages.findOne({ _id: input.messageId }, { _id: 1, conversationId: 1, counts: 1 }).lean();
+    if (!msg || String(msg.conversationId) !== String(conv._id)) throw notFound("message");
+    const side = sideOf(conv, actor.userId);
+    if (side) await markReadCounted(deps, conv, side, msg);
     await deps.hooks?.afterRead?.(conv, actor.userId);
   }
 

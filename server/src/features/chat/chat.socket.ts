@@ -40,7 +40,9 @@ export function chatSocketHandlers(chat: ChatService): Pick<EventHandlers, "chat
       resource: "conversation",
       async run({ actor, io }, input, target) {
         await chat.markRead(actor, input, target);
-        io.to(rooms.conversation(input.conversationId)).emit("chat:read", { ...input, userId: actor.userId });
+        // Also the reader's own room: their other tabs drop the unread count even when they
+        // never joined this conversation (an inbox list) or lost the room in a reconnect.
+        io.to([rooms.conversation(input.conversationId), rooms.user(actor.userId)]).emit("chat:read", { ...input, userId: actor.userId });
         return {};
       },
     },

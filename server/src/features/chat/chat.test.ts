@@ -167,6 +167,83 @@ describe("chat between a patient and their physician", () => {
     // The patient's own messages never count as unread for the patient.
     expect((await p.patientAgent.get("/api/conversations")).body.conversations[0].unread).toBe(0);
   });
+
+  it("keeps unread counts exact through concurrent sends from both sides, resends, and reads in another tab", async () => {
+    const p = await pair();
+    const secondTab = await connectSocket(app, p.physicianAgent.cookie);
+    open.push(secondTab);
+    const patientIds = Array.from({ length: 12 }, clientId);
+    const physicianIds = Array.from({ length: 5 }, clientId);
+    const send = (s: ClientSocket, id: string, i: number) =>
+      emitAck<{ message: ChatMessage }>(s, "chat:send", { conversationId: p.conversationId, body: `m${i}`, clientId: id });
+    // Both sides at once, and every patient message resent while the first copy is in flight.
+    const acks = await Promise.all([
+      ...patientIds.flatMap((id, i) => [send(p.patientSocket, id, i), send(p.patientSocket, id, i)]),
+      ...physicianIds.map((id, i) => send(p.physicianSocket, id, 100 + i)),
+    ]);
+    expect(acks.every((a) => a.ok)).toBe(true);
+    const unread = async (agent: typeof p.physicianAgent) => (await agent.get("/api/conversations")).body.conversations[0].unread as number;
+    expect(await unread(p.physicianAgent)).toBe(12);
+    expect(await unread(p.patientAgent)).toBe(5);
+    // The dashboard row reads the same counter.
+    const row = (await p.physicianAgent.get("/api/dashboard")).body.patients.find((r: { patientId: string }) => r.patientId === p.patient.id);
+    expect(row.unread).toBe(12);
+    // Reading the newest message in one tab clears the count for every tab; the patient's side is untouched.
+    const history = (await p.physicianAgent.get(`/api/conversations/${p.conversationId}/messages?limit=100`)).body.messages as ChatMessage[];
+    expect(history).toHaveLength(17);
+    expect((await emitAck(secondTab, "chat:read", { conversationId: p.conversationId, messageId: history.at(-1)!.id })).ok).toBe(true);
+    expect(await unread(p.physicianAgent)).toBe(0);
+    expect(await unread(p.patientAgent)).toBe(5);
+    // Then four more; a tab reads up to the second of them: two left.
+    const more: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await send(p.patientSocket, clientId(), 200 + i);
+      if (r.ok) more.push(r.data.message.id);
+    }
+    expect(await unread(p.physicianAgent)).toBe(4);
+    expect((await emitAck(p.physicianSocket, "chat:read", { conversationId: p.conversationId, messageId: more[1] })).ok).toBe(true);
+    expect(await unread(p.physicianAgent)).toBe(2);
+    // An older mark later (a stale tab) changes nothing.
+    expect((await emitAck(secondTab, "chat:read", { conversationId: p.conversationId, messageId: more[0] })).ok).toBe(true);
+    expect(await unread(p.physicianAgent)).toBe(2);
+  });
+
+  it("gives conversations stored before the counters existed their counts at start-up", async () => {
+    const { backfillCounters } = await import("./counters.js");
+    const p = await pair();
+    const ids: string[] = [];
+    for (const body of ["a", "b", "c"]) {
+      const r = await emitAck<{ message: ChatMessage }>(p.patientSocket, "chat:send", { conversationId: p.conversationId, body, clientId: clientId() });
+      if (r.ok) ids.push(r.data.message.id);
+    }
+    await emitAck(p.physicianSocket, "chat:read", { conversationId: p.conversationId, messageId: ids[0] });
+    // Make it look like data from before: no counters on the conversation or its messages.
+    const { conversations, messages } = app.db.models;
+    const conv = await conversations.findById(p.conversationId).lean();
+    await conversations.collection.updateOne({ _id: conv!._id }, { $unset: { toPhysician: 1, toPatient: 1, physicianReadCount: 1, patientReadCount: 1 } });
+    await messages.collection.updateMany({ conversationId: conv!._id }, { $unset: { counts: 1 } });
+    expect(await backfillCounters(app.db.models)).toBeGreaterThanOrEqual(1);
+    const unread = async () => (await p.physicianAgent.get("/api/conversations")).body.conversations[0].unread as number;
+    expect(await unread()).toBe(2);
+    // A read mark on a message without counters is counted the slow way, once.
+    await emitAck(p.physicianSocket, "chat:read", { conversationId: p.conversationId, messageId: ids[1] });
+    expect(await unread()).toBe(1);
+    expect(await backfillCounters(app.db.models)).toBe(0);
+  });
+
+  it("counts a message a crash left uncounted when the client resends it, and only once", async () => {
+    const p = await pair();
+    const unread = async () => (await p.physicianAgent.get("/api/conversations")).body.conversations[0].unread as number;
+    const id = clientId();
+    // Stored, then the node died before counting it (and it is older than the repair delay).
+    await app.db.models.messages.create({ conversationId: p.conversationId, senderId: p.patient.id, body: "lost ack", clientId: id, createdAt: new Date(Date.now() - 120_000) });
+    expect(await unread()).toBe(0);
+    const resend = () => emitAck(p.patientSocket, "chat:send", { conversationId: p.conversationId, body: "lost ack", clientId: id });
+    expect((await Promise.all([resend(), resend()])).every((a) => a.ok)).toBe(true);
+    expect(await unread()).toBe(1);
+    expect((await resend()).ok).toBe(true);
+    expect(await unread()).toBe(1);
+  });
 });
 
 describe("history over REST", () => {

@@ -17,7 +17,8 @@ import { requireRole } from "../../auth/policy.js";
 import type { UserModel } from "../../auth/user.model.js";
 import { aadFor, type FieldCipher } from "../../infra/crypto/fieldCipher.js";
 import type { AlertService } from "../alerts/alerts.service.js";
-import type { ConversationModel, MessageModel } from "../chat/chat.model.js";
+import type { ConversationModel } from "../chat/chat.model.js";
+import { unreadOf } from "../chat/counters.js";
 import type { PrescriptionModel } from "../prescriptions/index.js";
 import type { Presence } from "./presence.js";
 import type { PatientStats, PatientStatsService } from "./stats.service.js";
@@ -95,7 +96,6 @@ function sortValue(r: DashboardRow, key: DashboardSortKey): number | string | nu
 export interface DashboardServiceDeps {
   users: UserModel;
   conversations: ConversationModel;
-  messages: MessageModel;
   prescriptions: PrescriptionModel;
   cipher: FieldCipher;
   access: Access;
@@ -111,7 +111,7 @@ export interface DashboardServiceDeps {
  * aggregation beyond what FerretDB supports). Sorting, filtering and paging happen here.
  */
 export function createDashboardService(deps: DashboardServiceDeps) {
-  const { users, conversations, messages, prescriptions, cipher, access, alerts, stats, presence } = deps;
+  const { users, conversations, prescriptions, cipher, access, alerts, stats, presence } = deps;
   const now = deps.clock ?? (() => new Date());
 
   async function namesOf(ids: string[]): Promise<Map<string, string>> {
@@ -132,18 +132,6 @@ export function createDashboardService(deps: DashboardServiceDeps) {
       presence.online(patientIds),
     ]);
     const convOf = new Map(convs.map((c) => [String(c.patientId), c]));
-    const unread = new Map<string, number>();
-    if (convs.length > 0) {
-      const readMark = new Map(convs.map((c) => [String(c._id), c.physicianReadId ? String(c.physicianReadId) : null]));
-      const msgs = await messages.collection
-        .find({ conversationId: { $in: convs.map((c) => c._id) }, senderId: { $ne: physician } }, { projection: { _id: 1, conversationId: 1 } })
-        .toArray();
-      for (const m of msgs) {
-        const conv = String(m.conversationId);
-        const mark = readMark.get(conv);
-        if (!mark || String(m._id) > mark) unread.set(conv, (unread.get(conv) ?? 0) + 1);
-      }
-    }
     const t = now();
     return patientIds.map((patientId) => {
       const s = summaries.get(patientId) ?? stats.empty();
@@ -179,7 +167,7 @@ export function createDashboardService(deps: DashboardServiceDeps) {
         adherence: { taken: Math.min(taken, expected), expected, pct: expected > 0 ? Math.round((Math.min(taken, expected) / expected) * 100) : null },
         openAlerts: counts,
         topSeverity: top,
-        unread: conv ? (unread.get(String(conv._id)) ?? 0) : 0,
+        unread: conv ? unreadOf(conv, "physician") : 0,
         lastContactAt: conv?.lastMessageAt ? conv.lastMessageAt.toISOString() : null,
         conversationId: conv ? String(conv._id) : null,
         online: online.has(patientId),

@@ -1,0 +1,137 @@
+import type { Types } from "mongoose";
+import type { Conversation, ConversationModel, MessageCounts, MessageModel } from "./chat.model.js";
+
+/**
+ * Unread counts without counting messages. Each conversation keeps, per side, how many
+ * messages that side did not send (`toPhysician`, `toPatient`) and how many of them it
+ * has read. Every message carries the counters as they were once it was added, so a read
+ * mark on any message turns into a read count with one `_id` lookup. Listing
+ * conversations and building dashboard rows then costs no query on `messages`, whose
+ * size grows without bound (on the embedded database every non-`_id` query on it is a
+ * full scan).
+ */
+
+type Side = "patient" | "physician";
+
+const inc = (conv: Conversation, senderId: string) => ({
+  toPhysician: senderId === String(conv.physicianId) ? 0 : 1,
+  toPatient: senderId === String(conv.patientId) ? 0 : 1,
+});
+
+/** Which side of the conversation `userId` is on (null: neither, e.g. support). */
+export function sideOf(conv: Conversation, userId: string): Side | null {
+  if (String(conv.patientId) === userId) return "patient";
+  if (String(conv.physicianId) === userId) return "physician";
+  return null;
+}
+
+/** Messages `side` has not read yet (never below zero). */
+export function unreadOf(conv: Partial<Conversation>, side: Side): number {
+  const total = (side === "patient" ? conv.toPatient : conv.toPhysician) ?? 0;
+  const read = (side === "patient" ? conv.patientReadCount : conv.physicianReadCount) ?? 0;
+  return Math.max(0, total - read);
+}
+
+/** A message this old without counters was left uncounted by a crash; a resend counts it then. */
+const REPAIR_AFTER_MS = 60_000;
+
+/**
+ * Count a stored message into its conversation: one `findOneAndUpdate` moves the counters
+ * (and the last-message marks), then the message records the counters it got. Order: the
+ * message is stored first, so a resend (refused by the unique `(senderId, clientId)`
+ * index) never moves a counter. A crash between the writes leaves the message uncounted;
+ * a resend of it after REPAIR_AFTER_MS counts it then.
+ */
+export async function countMessage(
+  deps: { conversations: ConversationModel; messages: MessageModel },
+  conv: Conversation,
+  msg: { _id: Types.ObjectId; senderId: Types.ObjectId | string; createdAt: Date },
+): Promise<MessageCounts> {
+  const after = await deps.conversations.collection.findOneAndUpdate(
+    { _id: conv._id },
+    { $inc: inc(conv, String(msg.senderId)), $max: { lastMessageAt: msg.createdAt, lastMessageId: msg._id } },
+    // (FerretDB v1 refuses a projection on findAndModify.)
+    { returnDocument: "after", includeResultMetadata: false },
+  );
+  const counts: MessageCounts = { toPhysician: Number(after?.toPhysician ?? 0), toPatient: Number(after?.toPatient ?? 0) };
+  await deps.messages.collection.updateOne({ _id: msg._id }, { $set: { counts } });
+  return counts;
+}
+
+/** A resend found this stored message: count it if a crash left it uncounted long ago. */
+export async function repairUncounted(
+  deps: { conversations: ConversationModel; messages: MessageModel },
+  conv: Conversation,
+  msg: { _id: Types.ObjectId; senderId: Types.ObjectId | string; createdAt: Date; counts?: MessageCounts | null },
+  now = Date.now(),
+): Promise<void> {
+  if (msg.counts || now - msg.createdAt.getTime() < REPAIR_AFTER_MS) return;
+  // Claim the repair first, so two resends cannot both count it.
+  const claimed = await deps.messages.collection.updateOne({ _id: msg._id, counts: { $exists: false } }, { $set: { counts: null } });
+  if (claimed.modifiedCount === 1) await countMessage(deps, conv, msg);
+}
+
+/**
+ * Move `side`'s read mark forward to `msg` (never back), with the read count it stands
+ * for. Reading the newest message reads everything counted so far, exactly. An older
+ * message gives the counters it recorded, which among messages sent at the same instant
+ * can be off by the few whose counting interleaved. A message stored before counters
+ * existed is counted the slow way, once.
+ */
+export async function markReadCounted(
+  deps: { conversations: ConversationModel; messages: MessageModel },
+  conv: Conversation,
+  side: Side,
+  msg: { _id: Types.ObjectId; counts?: MessageCounts | null },
+): Promise<void> {
+  const idField = side === "patient" ? "patientReadId" : "physicianReadId";
+  const countField = side === "patient" ? "patientReadCount" : "physicianReadCount";
+  const totalField = side === "patient" ? "toPatient" : "toPhysician";
+  const fresh = await deps.conversations.collection.findOne({ _id: conv._id });
+  let count: number | undefined;
+  if (fresh?.lastMessageId && String(msg._id) >= String(fresh.lastMessageId)) count = Number(fresh[totalField] ?? 0);
+  else count = msg.counts?.[totalField];
+  if (count === undefined) {
+    const reader = side === "patient" ? conv.patientId : conv.physicianId;
+    count = await deps.messages.countDocuments({ conversationId: conv._id, senderId: { $ne: reader }, _id: { $lte: msg._id } });
+  }
+  await deps.conversations.updateOne({ _id: conv._id, $or: [{ [idField]: null }, { [idField]: { $lt: msg._id } }] }, { $set: { [idField]: msg._id } });
+  await deps.conversations.collection.updateOne({ _id: conv._id }, { $max: { [countField]: count } });
+}
+
+/**
+ * Conversations written before the counters existed (or seeded raw) get them from one
+ * pass over the messages. Idempotent; runs at start-up and costs nothing once done.
+ */
+export async function backfillCounters(deps: { conversations: ConversationModel; messages: MessageModel }): Promise<number> {
+  const stale = await deps.conversations.collection
+    .find({ toPhysician: { $exists: false } }, { projection: { patientId: 1, physicianId: 1, patientReadId: 1, physicianReadId: 1 } })
+    .toArray();
+  if (stale.length === 0) return 0;
+  const byId = new Map(stale.map((c) => [String(c._id), { c, toPhysician: 0, toPatient: 0, physicianRead: 0, patientRead: 0, last: null as unknown }]));
+  const cursor = deps.messages.collection.find(
+    stale.length <= 50 ? { conversationId: { $in: stale.map((c) => c._id) } } : {},
+    { projection: { conversationId: 1, senderId: 1 } },
+  );
+  for await (const m of cursor) {
+    const e = byId.get(String(m.conversationId));
+    if (!e) continue;
+    const sender = String(m.senderId);
+    if (e.last === null || String(m._id) > String(e.last)) e.last = m._id;
+    if (sender !== String(e.c.physicianId)) {
+      e.toPhysician++;
+      if (e.c.physicianReadId && String(m._id) <= String(e.c.physicianReadId)) e.physicianRead++;
+    }
+    if (sender !== String(e.c.patientId)) {
+      e.toPatient++;
+      if (e.c.patientReadId && String(m._id) <= String(e.c.patientReadId)) e.patientRead++;
+    }
+  }
+  for (const e of byId.values()) {
+    await deps.conversations.collection.updateOne(
+      { _id: e.c._id, toPhysician: { $exists: false } },
+      { $set: { toPhysician: e.toPhysician, toPatient: e.toPatient, physicianReadCount: e.physicianRead, patientReadCount: e.patientRead, lastMessageId: e.last } },
+    );
+  }
+  return stale.length;
+}
