@@ -95,7 +95,7 @@ function errorFrom(status: number, body: unknown): ApiError {
   return new ApiError(status, status >= 500 ? "INTERNAL" : "BAD_REQUEST", `Request failed (${status})`);
 }
 
-async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json", "X-Requested-With": "fetch" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const sentAt = Date.now();
@@ -251,6 +251,7 @@ export const api = {
   triage: (status: "open" | "routed" | "all" = "open") =>
     request<{ items: TriageItemView[] }>("GET", `/api/triage${queryString({ status })}`),
   triageClaim: (conversationId: string) => request<{ item: TriageItemView }>("POST", triagePath(conversationId, "claim")),
+  triageRelease: (conversationId: string) => request<{ item: TriageItemView }>("POST", triagePath(conversationId, "release")),
   triagePriority: (conversationId: string, priority: TriagePriority) =>
     request<{ item: TriageItemView }>("POST", triagePath(conversationId, "priority"), { priority }),
   triageRoute: (conversationId: string, physicianId: string) =>

@@ -8,3 +8,4 @@ export * from "./clinical/index.js";
 export * from "./dashboard.js";
 export * from "./triage.js";
 export * from "./compliance.js";
+export * from "./accounts.js";

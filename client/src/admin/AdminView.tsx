@@ -3,7 +3,10 @@ import { ROLES, createUserSchema, objectIdSchema, type PublicUser, type Role, ty
 import { api, describeError, type CareTeamView } from "../api.js";
 import type { ChatStore } from "../chat/store.js";
 import { ROLE_LABELS } from "../format.js";
-import { AuditTab } from "./AuditTab.js";
+import { DisableButton } from "./AccountActions.js";
+import { AccountSearch } from "./AccountSearch.js";
+import { AuditTab, type AuditPreset } from "./AuditTab.js";
+import { UserPicker } from "./UserPicker.js";
 import { AnomaliesTab, DisclosuresTab, TrainingTab } from "./ComplianceTabs.js";
 
 type Tab = "accounts" | "careteams" | "audit" | "anomalies" | "training" | "disclosures";
@@ -45,6 +48,9 @@ function useStaff(): StaffDirectory {
 export function AdminView({ user, store }: { user: PublicUser; store: ChatStore }) {
   const [tab, setTab] = useState<Tab>("accounts");
   const directory = useStaff();
+  /** Handed from the account search to the tab it opens (a new key re-mounts that tab with it). */
+  const [careTeamPatient, setCareTeamPatient] = useState<{ id: string; name: string; key: number } | null>(null);
+  const [auditPreset, setAuditPreset] = useState<(AuditPreset & { key: number }) | null>(null);
   return (
     <main className="staff-page" id="main">
       <div className="staff-inner staff-wide">
@@ -58,9 +64,22 @@ export function AdminView({ user, store }: { user: PublicUser; store: ChatStore 
             </button>
           ))}
         </nav>
-        {tab === "accounts" && <AccountsTab me={user} directory={directory} />}
-        {tab === "careteams" && <CareTeamsTab directory={directory} />}
-        {tab === "audit" && <AuditTab directory={directory} />}
+        {tab === "accounts" && (
+          <AccountsTab
+            me={user}
+            directory={directory}
+            onCareTeam={(p) => {
+              setCareTeamPatient({ ...p, key: Date.now() });
+              setTab("careteams");
+            }}
+            onAudit={(u) => {
+              setAuditPreset({ ...(u.role === "patient" ? { patientId: u.id } : { userId: u.id }), key: Date.now() });
+              setTab("audit");
+            }}
+          />
+        )}
+        {tab === "careteams" && <CareTeamsTab key={careTeamPatient?.key} directory={directory} initialPatient={careTeamPatient} />}
+        {tab === "audit" && <AuditTab key={auditPreset?.key} directory={directory} preset={auditPreset} />}
         {tab === "anomalies" && <AnomaliesTab store={store} directory={directory} />}
         {tab === "training" && <TrainingTab directory={directory} />}
         {tab === "disclosures" && <DisclosuresTab />}
@@ -71,7 +90,7 @@ export function AdminView({ user, store }: { user: PublicUser; store: ChatStore 
 
 // ---- accounts -------------------------------------------------------------------------
 
-function AccountsTab({ me, directory }: { me: PublicUser; directory: StaffDirectory }) {
+function AccountsTab({ me, directory, onCareTeam, onAudit }: { me: PublicUser; directory: StaffDirectory } & Pick<Parameters<typeof AccountSearch>[0], "onCareTeam" | "onAudit">) {
   const [role, setRole] = useState<Role>("physician");
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
@@ -115,249 +134,159 @@ function AccountsTab({ me, directory }: { me: PublicUser; directory: StaffDirect
   };
 
   return (
-    <div className="admin-grid">
-      <section className="card" aria-labelledby="create-title">
-        <h2 id="create-title">Create an account</h2>
-        <form onSubmit={create} noValidate className="stack-form" data-testid="create-user-form">
-          <div className="field">
-            <label htmlFor={ids.role}>Role</label>
-            <select id={ids.role} className="select" data-testid="create-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {ROLE_LABELS[r]}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.name}>Full name</label>
-            <input id={ids.name} data-testid="create-name" value={name} maxLength={120} autoComplete="off" onChange={(e) => setName(e.target.value)} />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.email}>Email</label>
-            <input id={ids.email} data-testid="create-email" type="email" value={email} maxLength={254} autoComplete="off" onChange={(e) => setEmail(e.target.value)} />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.password}>Initial password</label>
-            <input id={ids.password} data-testid="create-password" type="password" value={password} autoComplete="new-password" onChange={(e) => setPassword(e.target.value)} />
-            <p className="field-hint">At least 10 characters. Staff set up multi-factor sign-in at their first sign-in.</p>
-          </div>
-          {error && (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          )}
-          <button type="submit" className="button-primary" data-testid="create-submit" disabled={busy}>
-            {busy ? "Creating…" : "Create account"}
-          </button>
-        </form>
-        {created && (
-          <div className="form-success" role="status" data-testid="create-result">
-            Created {ROLE_LABELS[created.role].toLowerCase()} <strong>{created.name}</strong>. Id:{" "}
-            <code className="mono" data-testid="created-id">
-              {created.id}
-            </code>
-          </div>
-        )}
-      </section>
-      <section className="card" aria-labelledby="staff-title">
-        <div className="card-header">
-          <h2 id="staff-title">Staff accounts</h2>
-          <button type="button" className="button-link small" onClick={directory.reload}>
-            Refresh
-          </button>
-        </div>
-        {directory.error && <p className="form-error">{directory.error}</p>}
-        {directory.staff === null ? (
-          !directory.error && <p className="muted small">Loading…</p>
-        ) : (
-          <div className="table-scroll">
-            <table className="data-table" data-testid="staff-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Id</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {directory.staff.map((s) => (
-                  <tr key={s.userId} data-testid="staff-row" data-user-id={s.userId}>
-                    <td>{s.name}</td>
-                    <td>{ROLE_LABELS[s.role]}</td>
-                    <td>
-                      <code className="mono small">{s.userId}</code>
-                    </td>
-                    <td>
-                      {!s.active ? (
-                        <span className="pill">Disabled</span>
-                      ) : s.userId === me.id ? (
-                        <span className="muted small">You</span>
-                      ) : (
-                        <DisableButton userId={s.userId} label={s.name} onDone={directory.reload} />
-                      )}
-                    </td>
-                  </tr>
+    <>
+      <AccountSearch me={me} onCareTeam={onCareTeam} onAudit={onAudit} />
+      <div className="admin-grid">
+        <section className="card" aria-labelledby="create-title">
+          <h2 id="create-title">Create an account</h2>
+          <form onSubmit={create} noValidate className="stack-form" data-testid="create-user-form">
+            <div className="field">
+              <label htmlFor={ids.role}>Role</label>
+              <select id={ids.role} className="select" data-testid="create-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+                {ROLES.map((r) => (
+                  <option key={r} value={r}>
+                    {ROLE_LABELS[r]}
+                  </option>
                 ))}
-              </tbody>
-            </table>
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor={ids.name}>Full name</label>
+              <input id={ids.name} data-testid="create-name" value={name} maxLength={120} autoComplete="off" onChange={(e) => setName(e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor={ids.email}>Email</label>
+              <input id={ids.email} data-testid="create-email" type="email" value={email} maxLength={254} autoComplete="off" onChange={(e) => setEmail(e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor={ids.password}>Initial password</label>
+              <input id={ids.password} data-testid="create-password" type="password" value={password} autoComplete="new-password" onChange={(e) => setPassword(e.target.value)} />
+              <p className="field-hint">At least 10 characters. Staff set up multi-factor sign-in at their first sign-in.</p>
+            </div>
+            {error && (
+              <p className="form-error" role="alert">
+                {error}
+              </p>
+            )}
+            <button type="submit" className="button-primary" data-testid="create-submit" disabled={busy}>
+              {busy ? "Creating…" : "Create account"}
+            </button>
+          </form>
+          {created && (
+            <div className="form-success" role="status" data-testid="create-result">
+              Created {ROLE_LABELS[created.role].toLowerCase()} <strong>{created.name}</strong>. Id:{" "}
+              <code className="mono" data-testid="created-id">
+                {created.id}
+              </code>
+            </div>
+          )}
+        </section>
+        <section className="card" aria-labelledby="staff-title">
+          <div className="card-header">
+            <h2 id="staff-title">Staff accounts</h2>
+            <button type="button" className="button-link small" onClick={directory.reload}>
+              Refresh
+            </button>
           </div>
-        )}
-        <DisableById me={me} onDone={directory.reload} />
-      </section>
-    </div>
-  );
-}
-
-function DisableButton({ userId, label, onDone }: { userId: string; label: string; onDone: () => void }) {
-  const [confirm, setConfirm] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const disable = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.disableUser(userId);
-      onDone();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-      setConfirm(false);
-    }
-  };
-  if (error) return <span className="form-error small">{error}</span>;
-  return confirm ? (
-    <span className="confirm-inline">
-      <button type="button" className="button-danger" data-testid="disable-confirm" disabled={busy} onClick={() => void disable()} aria-label={`Disable ${label}: confirm`}>
-        {busy ? "…" : "Disable"}
-      </button>
-      <button type="button" className="button-quiet" onClick={() => setConfirm(false)}>
-        Keep
-      </button>
-    </span>
-  ) : (
-    <button type="button" className="button-quiet" data-testid="disable-user" onClick={() => setConfirm(true)} aria-label={`Disable ${label}`}>
-      Disable…
-    </button>
-  );
-}
-
-/** Patients are not listed anywhere an admin can reach: disable by id (e.g. from the audit log). */
-function DisableById({ me, onDone }: { me: PublicUser; onDone: () => void }) {
-  const [id, setId] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [confirm, setConfirm] = useState(false);
-  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
-  const inputId = useId();
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    const userId = id.trim().toLowerCase();
-    if (!objectIdSchema.safeParse(userId).success) {
-      setResult({ ok: false, text: "Enter an account id (24 characters, 0–9 and a–f)." });
-      return;
-    }
-    if (userId === me.id) {
-      setResult({ ok: false, text: "You cannot disable your own account." });
-      return;
-    }
-    if (!confirm) {
-      setConfirm(true);
-      setResult(null);
-      return;
-    }
-    setConfirm(false);
-    setBusy(true);
-    try {
-      const r = await api.disableUser(userId);
-      setResult({ ok: true, text: `Disabled ${r.user.name} (${ROLE_LABELS[r.user.role].toLowerCase()}); ${r.ended} session${r.ended === 1 ? "" : "s"} ended.` });
-      setId("");
-      onDone();
-    } catch (err) {
-      setResult({ ok: false, text: describeError(err) });
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <form className="inline-form" onSubmit={submit} noValidate data-testid="disable-by-id">
-      <label htmlFor={inputId}>Disable any account by id</label>
-      <div className="input-row">
-        <input
-          id={inputId}
-          data-testid="disable-id"
-          className="mono"
-          value={id}
-          maxLength={40}
-          autoComplete="off"
-          spellCheck={false}
-          onChange={(e) => {
-            setId(e.target.value);
-            setConfirm(false);
-          }}
-        />
-        <button type="submit" className={confirm ? "button-danger" : "button-secondary"} data-testid="disable-id-submit" disabled={busy}>
-          {busy ? "Disabling…" : confirm ? "Confirm: disable" : "Disable…"}
-        </button>
+          {directory.error && <p className="form-error">{directory.error}</p>}
+          {directory.staff === null ? (
+            !directory.error && <p className="muted small">Loading…</p>
+          ) : (
+            <div className="table-scroll">
+              <table className="data-table" data-testid="staff-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Id</th>
+                    <th scope="col">Status</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {directory.staff.map((s) => (
+                    <tr key={s.userId} data-testid="staff-row" data-user-id={s.userId}>
+                      <td>{s.name}</td>
+                      <td>{ROLE_LABELS[s.role]}</td>
+                      <td>
+                        <code className="mono small">{s.userId}</code>
+                      </td>
+                      <td>
+                        {!s.active ? (
+                          <span className="pill">Disabled</span>
+                        ) : s.userId === me.id ? (
+                          <span className="muted small">You</span>
+                        ) : (
+                          <DisableButton userId={s.userId} label={s.name} onDone={directory.reload} />
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
       </div>
-      {confirm && <p className="small notice">Its sessions end at once and it can no longer sign in. Press again to confirm.</p>}
-      {result && (
-        <p className={result.ok ? "form-success small" : "form-error small"} role="status" data-testid="disable-result">
-          {result.text}
-        </p>
-      )}
-    </form>
+    </>
   );
 }
 
 // ---- care teams -----------------------------------------------------------------------
 
-function CareTeamsTab({ directory }: { directory: StaffDirectory }) {
-  const [patientId, setPatientId] = useState("");
+function CareTeamsTab({ directory, initialPatient }: { directory: StaffDirectory; initialPatient: { id: string; name: string } | null }) {
+  const [patient, setPatient] = useState<{ id: string; name: string } | null>(initialPatient ? { id: initialPatient.id, name: initialPatient.name } : null);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
-  const [extra, setExtra] = useState("");
+  /** Physicians picked by search who are not in the roster's checkbox list (names for display). */
+  const [pickedNames, setPickedNames] = useState<Map<string, string>>(new Map());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<CareTeamView | null>(null);
-  const ids = { patient: useId(), extra: useId() };
   const physicians = (directory.staff ?? []).filter((s) => s.role === "physician" && s.active);
+  const listed = new Set(physicians.map((p) => p.userId));
+  const extraChosen = [...chosen].filter((id) => !listed.has(id));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (busy) return;
-    const pid = patientId.trim().toLowerCase();
-    const pasted = extra
-      .split(/[\s,]+/)
-      .map((s) => s.trim().toLowerCase())
-      .filter(Boolean);
-    const physicianIds = [...new Set([...chosen, ...pasted])];
-    if (!objectIdSchema.safeParse(pid).success) return setError("Enter the patient's id (24 characters, 0–9 and a–f).");
+    const physicianIds = [...chosen];
+    if (!patient || !objectIdSchema.safeParse(patient.id).success) return setError("Find and choose the patient first.");
     if (physicianIds.length === 0) return setError("Choose at least one physician.");
-    if (physicianIds.some((id) => !objectIdSchema.safeParse(id).success)) return setError("Every pasted physician id must be 24 characters, 0–9 and a–f.");
     if (physicianIds.length > 10) return setError("At most 10 physicians.");
     setBusy(true);
     setError(null);
     try {
-      setResult((await api.setCareTeam(pid, physicianIds)).careTeam);
+      setResult((await api.setCareTeam(patient.id, physicianIds)).careTeam);
     } catch (err) {
       setError(describeError(err));
     } finally {
       setBusy(false);
     }
   };
+  const toggle = (id: string, on: boolean) =>
+    setChosen((cur) => {
+      const next = new Set(cur);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  const nameOf = (id: string) => directory.nameOf(id) ?? pickedNames.get(id) ?? id;
 
   return (
     <section className="card admin-narrow" aria-labelledby="ct-title">
       <h2 id="ct-title">Set a patient&apos;s care team</h2>
-      <p className="small muted">
-        The care team replaces the current one; a conversation opens between the patient and each physician. The API lists no patients: paste the patient&apos;s id (from the account you created, the audit log or a disclosure export).
-      </p>
+      <p className="small muted">The care team replaces the current one; a conversation opens between the patient and each physician.</p>
       <form onSubmit={submit} noValidate className="stack-form" data-testid="care-team-form">
-        <div className="field">
-          <label htmlFor={ids.patient}>Patient id</label>
-          <input id={ids.patient} className="mono" data-testid="care-team-patient" value={patientId} maxLength={40} autoComplete="off" spellCheck={false} onChange={(e) => setPatientId(e.target.value)} />
-        </div>
+        <UserPicker
+          label="Patient"
+          role="patient"
+          testId="care-team-patient"
+          picked={patient}
+          onPick={(u) => {
+            setPatient({ id: u.id, name: u.name });
+            setResult(null);
+          }}
+          hint="The start of the patient's name, their exact email, or their account id."
+        />
         <fieldset className="choice-group">
           <legend>Physicians</legend>
           {directory.staff === null ? (
@@ -368,31 +297,27 @@ function CareTeamsTab({ directory }: { directory: StaffDirectory }) {
             <div className="choices">
               {physicians.map((p) => (
                 <label key={p.userId} className="choice">
-                  <input
-                    type="checkbox"
-                    data-testid="care-team-physician"
-                    value={p.userId}
-                    checked={chosen.has(p.userId)}
-                    onChange={(e) =>
-                      setChosen((cur) => {
-                        const next = new Set(cur);
-                        if (e.target.checked) next.add(p.userId);
-                        else next.delete(p.userId);
-                        return next;
-                      })
-                    }
-                  />{" "}
+                  <input type="checkbox" data-testid="care-team-physician" value={p.userId} checked={chosen.has(p.userId)} onChange={(e) => toggle(p.userId, e.target.checked)} />{" "}
                   {p.name} <span className="muted small mono">{p.userId.slice(-6)}</span>
+                </label>
+              ))}
+              {extraChosen.map((id) => (
+                <label key={id} className="choice">
+                  <input type="checkbox" data-testid="care-team-physician" value={id} checked onChange={() => toggle(id, false)} /> {nameOf(id)}
                 </label>
               ))}
             </div>
           )}
         </fieldset>
-        <div className="field">
-          <label htmlFor={ids.extra}>Or paste physician ids</label>
-          <input id={ids.extra} className="mono" data-testid="care-team-extra" value={extra} autoComplete="off" spellCheck={false} onChange={(e) => setExtra(e.target.value)} />
-          <p className="field-hint">Separated by spaces or commas.</p>
-        </div>
+        <UserPicker
+          label="Or find a physician"
+          role="physician"
+          testId="care-team-find-physician"
+          onPick={(u) => {
+            setPickedNames((m) => new Map(m).set(u.id, u.name));
+            toggle(u.id, true);
+          }}
+        />
         {error && (
           <p className="form-error" role="alert">
             {error}
@@ -404,7 +329,7 @@ function CareTeamsTab({ directory }: { directory: StaffDirectory }) {
       </form>
       {result && (
         <p className="form-success" role="status" data-testid="care-team-result">
-          Saved: {result.physicianIds.map((id) => directory.nameOf(id) ?? id).join(", ")}. {result.conversationIds.length} conversation
+          Saved for {patient?.name ?? "the patient"}: {result.physicianIds.map(nameOf).join(", ")}. {result.conversationIds.length} conversation
           {result.conversationIds.length === 1 ? "" : "s"} open.
         </p>
       )}

@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 import { objectIdSchema, type AuditEntryView } from "@glp1/shared";
-import { api, describeError, type AuditParams } from "../api.js";
+import { describeError, type AuditParams } from "../api.js";
 import { shortId } from "../staff/useNow.js";
 import type { StaffDirectory } from "./AdminView.js";
+import { adminApi } from "./adminApi.js";
+import { UserPicker } from "./UserPicker.js";
 
 const PAGE_SIZE = 50;
 
@@ -25,6 +27,9 @@ const KNOWN_ACTIONS = [
   "admin:create_user",
   "admin:disable_user",
   "admin:care_team",
+  "admin:user_search",
+  "admin:mfa_reset",
+  "patient:search",
   "audit:read",
   "audit:disclosures",
   "patient:break_glass",
@@ -51,6 +56,9 @@ interface Filters {
 }
 const EMPTY: Filters = { userId: "", patientId: "", action: "", from: "", to: "" };
 
+/** Filters another tab opens the log with (the account search's "Audit trail"). */
+export type AuditPreset = Partial<Pick<Filters, "userId" | "patientId">>;
+
 /** A `datetime-local` value as an ISO instant (the admin's time zone), or undefined. */
 function isoOf(local: string): string | undefined {
   if (!local) return undefined;
@@ -59,82 +67,78 @@ function isoOf(local: string): string | undefined {
 }
 
 /**
- * The audit trail, newest first, filtered by the server. The API pages by `limit` only, so
- * "Older" asks again with `to` = the oldest entry shown and drops the entries already seen
- * (several may share that instant).
+ * The audit trail, newest first, filtered by the server. It pages back by the server's
+ * cursor: "Older" asks for the entries before the last one shown (`before` = its id), and
+ * the cursors of the pages seen are kept so "Newer" can go back without gaps or repeats.
  */
-export function AuditTab({ directory }: { directory: StaffDirectory }) {
-  const [draft, setDraft] = useState<Filters>(EMPTY);
-  const [applied, setApplied] = useState<Filters>(EMPTY);
-  /** `to` cursors of the pages before the current one (for "Newer"). */
-  const [cursors, setCursors] = useState<{ to: string | undefined; skip: string[] }[]>([]);
+export function AuditTab({ directory, preset = null }: { directory: StaffDirectory; preset?: AuditPreset | null }) {
+  const initial: Filters = { ...EMPTY, ...preset };
+  const [draft, setDraft] = useState<Filters>(initial);
+  const [applied, setApplied] = useState<Filters>(initial);
+  /** The `before` cursors of the pages before the current one (for "Newer"). */
+  const [cursors, setCursors] = useState<(string | undefined)[]>([]);
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const [entries, setEntries] = useState<AuditEntryView[] | null>(null);
-  const [hasMore, setHasMore] = useState(false);
+  const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [seenAtCursor, setSeenAtCursor] = useState<string[]>([]);
   const ids = { user: useId(), patient: useId(), action: useId(), from: useId(), to: useId(), list: useId() };
 
-  const load = useCallback(async (f: Filters, to: string | undefined, skip: readonly string[]) => {
+  const load = useCallback(async (f: Filters, before: string | undefined) => {
     setBusy(true);
     setError(null);
     try {
-      const params: AuditParams = {
+      const params: AuditParams & { before?: string } = {
         ...(f.userId ? { userId: f.userId } : {}),
         ...(f.patientId ? { patientId: f.patientId } : {}),
         ...(f.action ? { action: f.action } : {}),
         ...(isoOf(f.from) ? { from: isoOf(f.from) } : {}),
-        ...(to ?? isoOf(f.to) ? { to: to ?? isoOf(f.to) } : {}),
-        limit: Math.min(1000, PAGE_SIZE + 1 + skip.length),
+        ...(isoOf(f.to) ? { to: isoOf(f.to) } : {}),
+        ...(before ? { before } : {}),
+        limit: PAGE_SIZE,
       };
-      const { entries: got } = await api.audit(params);
-      const fresh = got.filter((e) => !skip.includes(e.id));
-      setHasMore(fresh.length > PAGE_SIZE);
-      setEntries(fresh.slice(0, PAGE_SIZE));
+      const page = await adminApi.auditPage(params);
+      setEntries(page.entries);
+      setNext(page.next);
     } catch (e) {
       setError(describeError(e));
       setEntries([]);
+      setNext(null);
     } finally {
       setBusy(false);
     }
   }, []);
 
   useEffect(() => {
-    void load(applied, cursor, seenAtCursor);
-  }, [applied, cursor, seenAtCursor, load]);
+    void load(applied, cursor);
+  }, [applied, cursor, load]);
 
-  const apply = (e?: FormEvent, next: Filters = draft) => {
+  const apply = (e?: FormEvent, nextFilters: Filters = draft) => {
     e?.preventDefault();
-    const bad = (["userId", "patientId"] as const).find((k) => next[k] && !objectIdSchema.safeParse(next[k].trim()).success);
+    const bad = (["userId", "patientId"] as const).find((k) => nextFilters[k] && !objectIdSchema.safeParse(nextFilters[k].trim().toLowerCase()).success);
     if (bad) {
       setError(`${bad === "userId" ? "User" : "Patient"} id must be 24 characters, 0–9 and a–f.`);
       return;
     }
-    if (next.action && !/^[a-z_]+:[a-z_]+$/.test(next.action.trim())) {
+    if (nextFilters.action && !/^[a-z_]+:[a-z_]+$/.test(nextFilters.action.trim())) {
       setError("An action looks like domain:verb, e.g. auth:login.");
       return;
     }
-    const clean = { ...next, userId: next.userId.trim().toLowerCase(), patientId: next.patientId.trim().toLowerCase(), action: next.action.trim() };
+    const clean = { ...nextFilters, userId: nextFilters.userId.trim().toLowerCase(), patientId: nextFilters.patientId.trim().toLowerCase(), action: nextFilters.action.trim() };
     setDraft(clean);
     setApplied(clean);
     setCursors([]);
     setCursor(undefined);
-    setSeenAtCursor([]);
   };
 
   const older = () => {
-    const last = entries?.at(-1);
-    if (!last) return;
-    setCursors((c) => [...c, { to: cursor, skip: seenAtCursor }]);
-    setSeenAtCursor((entries ?? []).filter((e) => e.at === last.at).map((e) => e.id));
-    setCursor(last.at);
+    if (!next) return;
+    setCursors((c) => [...c, cursor]);
+    setCursor(next);
   };
   const newer = () => {
-    const prev = cursors.at(-1);
+    setCursor(cursors.at(-1));
     setCursors((c) => c.slice(0, -1));
-    setSeenAtCursor(prev?.skip ?? []);
-    setCursor(prev?.to);
   };
   const filterBy = (patch: Partial<Filters>) => apply(undefined, { ...applied, ...patch });
   const userLabel = (e: AuditEntryView) => directory.nameOf(e.userId) ?? shortId(e.userId);
@@ -187,6 +191,12 @@ export function AuditTab({ directory }: { directory: StaffDirectory }) {
           </button>
         </div>
       </form>
+      <UserPicker
+        label="Filter by a person"
+        testId="audit-find"
+        onPick={(u) => apply(undefined, { ...applied, ...(u.role === "patient" ? { patientId: u.id, userId: "" } : { userId: u.id, patientId: "" }) })}
+        hint="Find an account by name, email or id: a patient filters on their record, staff on what they did."
+      />
       {error && (
         <p className="form-error" role="alert">
           {error}
@@ -263,8 +273,8 @@ export function AuditTab({ directory }: { directory: StaffDirectory }) {
           ← Newer
         </button>
         <span className="muted small">Page {cursors.length + 1}</span>
-        <button type="button" className="button-secondary" data-testid="audit-older" disabled={busy || !hasMore} onClick={older}>
-          Older →
+        <button type="button" className="button-secondary" data-testid="audit-older" disabled={busy || !next} onClick={older}>
+          Older entries →
         </button>
       </div>
     </section>

@@ -14,6 +14,7 @@ import { formatDate, formatDateTime } from "../clinical/labels.js";
 import { ROLE_LABELS } from "../format.js";
 import { saveBlob, shortId } from "../staff/useNow.js";
 import type { StaffDirectory } from "./AdminView.js";
+import { UserPicker } from "./UserPicker.js";
 
 export const RULE_LABELS: Record<AnomalyRule, string> = {
   bulk_patient_reads: "Many patient records read",
@@ -325,6 +326,7 @@ export function DisclosuresTab() {
       <h2 id="disclosures-title">Accounting of disclosures</h2>
       <p className="small muted">Every access to a patient&apos;s record by anyone but the patient, for a patient&apos;s request (HIPAA §164.528). The export itself is audited.</p>
       <form onSubmit={submit} noValidate className="stack-form" data-testid="disclosures-form">
+        <UserPicker label="Find the patient" role="patient" testId="disclosures-find" onPick={(u) => setPatientId(u.id)} />
         <div className="field">
           <label htmlFor={ids.patient}>Patient id</label>
           <input id={ids.patient} className="mono" data-testid="disclosures-patient" value={patientId} maxLength={40} autoComplete="off" spellCheck={false} onChange={(e) => setPatientId(e.target.value)} />

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { BREAK_GLASS_REASON_MAX, BREAK_GLASS_REASON_MIN, objectIdSchema } from "@glp1/shared";
 import { ApiError, api, describeError } from "../api.js";
+import { BreakGlassPatientLookup } from "./BreakGlassPatientLookup.js";
 
 interface Props {
   onGranted: (patientId: string, expiresAt: string) => void;
@@ -84,6 +85,7 @@ export function BreakGlassDialog({ onGranted, onClose }: Props) {
           alerted now, and everything you open is audited as emergency access.
         </p>
         <form onSubmit={submit} noValidate>
+          <BreakGlassPatientLookup onPick={(p) => setRef(p.id)} />
           <div className="field">
             <label htmlFor={ids.ref}>Patient reference</label>
             <input
@@ -98,7 +100,7 @@ export function BreakGlassDialog({ onGranted, onClose }: Props) {
               aria-describedby={ids.hint}
             />
             <p id={ids.hint} className="field-hint">
-              The patient&apos;s record id (24 characters), from the referral or the clinic.
+              Filled in when you choose a patient above; or the record id (24 characters) from the referral or the clinic.
             </p>
           </div>
           <div className="field">

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 import { PASSWORD_MIN_LENGTH, newPasswordSchema, totpCodeSchema, type MfaEnrollment, type MfaStatus, type PublicUser, type SessionView } from "@glp1/shared";
 import { ApiError, api, describeError } from "../api.js";
 import { formatDateTime } from "../clinical/labels.js";
+import { RecoveryCodesPanel } from "./RecoveryCodes.js";
 
 interface Props {
   user: PublicUser;
@@ -119,9 +120,12 @@ function MfaSection({ mfa, required, onEnabled }: { mfa: MfaStatus | null; requi
         </span>
       </div>
       {enabled && !enrollment ? (
-        <p className="small" data-testid="mfa-enabled">
-          Signing in asks for a code from your authenticator app (or one of your recovery codes).
-        </p>
+        <>
+          <p className="small" data-testid="mfa-enabled">
+            Signing in asks for a code from your authenticator app (or one of your recovery codes).
+          </p>
+          <RecoveryCodesPanel />
+        </>
       ) : !enrollment ? (
         <>
           <p className="small">

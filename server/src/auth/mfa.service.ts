@@ -136,10 +136,44 @@ export function createMfaService(deps: MfaServiceDeps) {
     return (await claimStep(String(user._id), step)) ? { status: "ok", via: "totp" } : { status: "invalid" };
   }
 
+  /**
+   * New recovery codes for an account with MFA active, against a current TOTP code (which
+   * is spent, like a login's). The old codes stop working in the same single-document
+   * write that stores the new ones; the new ones are returned once and kept only as HMACs.
+   */
+  async function regenerateRecoveryCodes(userId: string, totp: string): Promise<{ status: "ok"; codes: string[] } | { status: "invalid" }> {
+    const user = await users.findById(userId, { mfaEnabled: 1, mfaSecret: 1 }).lean();
+    if (!user) throw new AppError("UNAUTHENTICATED", "no live session");
+    if (!user.mfaEnabled || !user.mfaSecret) throw new AppError("CONFLICT", "multi-factor sign-in is not active on this account");
+    const step = verifyTotp(open(user._id, "mfaSecret", user.mfaSecret), totp, now());
+    if (step === null || !(await claimStep(userId, step))) return { status: "invalid" };
+    const { codes, hashes } = codesFor(user._id);
+    // Conditional on the same secret: a reset (or re-enrollment) meanwhile wins.
+    const r = await users.updateOne({ _id: user._id, mfaEnabled: true, mfaSecret: user.mfaSecret }, { $set: { mfaRecovery: hashes } });
+    if (r.matchedCount !== 1) throw new AppError("CONFLICT", "multi-factor sign-in changed meanwhile; try again");
+    return { status: "ok", codes };
+  }
+
+  /**
+   * Clear MFA on an account (an admin's reset: lost device, suspected compromise): secret,
+   * pending enrollment and recovery codes all go. The account then signs in with its
+   * password alone; a role that must use MFA is held at the gate until it enrolls again.
+   * Null when there is no such account. Ending its sessions is the caller's part.
+   */
+  async function reset(userId: string): Promise<{ wasEnrolled: boolean; role: User["role"]; name: string } | null> {
+    const user = await users.findById(userId, { mfaEnabled: 1, role: 1, name: 1 });
+    if (!user) return null;
+    await users.updateOne(
+      { _id: user._id },
+      { $set: { mfaEnabled: false, mfaSecret: null, mfaPending: null, mfaRecovery: [], mfaPendingRecovery: [], mfaEnabledAt: null } },
+    );
+    return { wasEnrolled: user.mfaEnabled, role: user.role, name: user.name };
+  }
+
   /** Unused recovery codes left (for the account page). */
   const recoveryCodesLeft = (user: Pick<User, "mfaRecovery">) => user.mfaRecovery.length;
 
-  return { beginEnrollment, confirmEnrollment, activateWithSecret, verify, recoveryCodesLeft };
+  return { beginEnrollment, confirmEnrollment, activateWithSecret, verify, recoveryCodesLeft, regenerateRecoveryCodes, reset };
 }
 
 export type MfaService = ReturnType<typeof createMfaService>;

@@ -199,3 +199,74 @@ describe("password-only staff sessions", () => {
     expect((await agent.get("/api/conversations")).status).toBe(200);
   });
 });
+
+describe("regenerating recovery codes", () => {
+  /** Sign in with a recovery code, keeping the TOTP steps for the test itself. */
+  const loginWithRecovery = async (who: { email: string; password: string }, recoveryCode: string) => {
+    const agent = new Agent(app.url);
+    const res = await agent.post("/api/auth/login", { email: who.email, password: who.password, recoveryCode });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status}`);
+    return agent;
+  };
+
+  it("shows 10 new codes once against a current code; the old ones stop working and the new ones work once", async () => {
+    const who = await enrollMfa(app, await makeUser(app, "patient"));
+    const [first, second, third] = who.recoveryCodes!;
+    const agent = await loginWithRecovery(who, first!);
+    const res = await agent.post("/api/auth/mfa/recovery-codes", { totp: await freshTotp(who) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const codes = res.body.recoveryCodes as string[];
+    expect(codes).toHaveLength(10);
+    expect(new Set(codes).size).toBe(10);
+    for (const c of codes) expect(c).toMatch(/^[a-z2-7]{5}-[a-z2-7]{5}$/);
+    expect(codes).not.toContain(second);
+
+    // Stored as keyed hashes only.
+    const raw = await app.db.conn.db!.collection("users").findOne({ _id: (await app.db.models.users.findById(who.id))!._id });
+    const stored = JSON.stringify(raw);
+    for (const c of codes) expect(stored).not.toContain(c.replace("-", ""));
+    expect(raw!.mfaRecovery).toHaveLength(10);
+
+    expect((await login({ email: who.email, password: who.password, recoveryCode: second })).status).toBe(401);
+    expect((await login({ email: who.email, password: who.password, recoveryCode: third })).status).toBe(401);
+    expect((await login({ email: who.email, password: who.password, recoveryCode: codes[0] })).status).toBe(200);
+    expect((await login({ email: who.email, password: who.password, recoveryCode: codes[0] })).status).toBe(401);
+    // The session that asked is still signed in.
+    expect((await agent.get("/api/auth/me")).status).toBe(200);
+    await auditSettled(app);
+    const entry = await app.db.models.audit.findOne({ action: "auth:mfa", userId: who.id, reason: "RECOVERY_CODES", outcome: "success" }).lean();
+    expect(entry).toBeTruthy();
+    const text = JSON.stringify(entry) + app.logs.join("\n");
+    for (const c of codes) expect(text).not.toContain(c);
+  });
+
+  it("refuses a wrong, malformed, missing or replayed code, changing nothing", async () => {
+    const who = await enrollMfa(app, await makeUser(app, "patient"));
+    const agent = await loginWithRecovery(who, who.recoveryCodes![0]!);
+    const before = (await app.db.models.users.findById(who.id))!.mfaRecovery;
+    const wrong = await agent.post("/api/auth/mfa/recovery-codes", { totp: totpAt(who.totpSecret!, timeStep() + 5) });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error).toMatchObject({ code: "VALIDATION_FAILED", fields: ["totp"] });
+    for (const body of [{}, { totp: "12345" }, { totp: await freshTotp(who), recoveryCode: who.recoveryCodes![1] }]) {
+      expect((await agent.post("/api/auth/mfa/recovery-codes", body)).status, JSON.stringify(body)).toBe(400);
+    }
+    const code = await freshTotp(who);
+    expect((await agent.post("/api/auth/mfa/recovery-codes", { totp: code })).status).toBe(200);
+    const replay = await agent.post("/api/auth/mfa/recovery-codes", { totp: code });
+    expect(replay.status).toBe(400);
+    const after = (await app.db.models.users.findById(who.id))!.mfaRecovery;
+    expect(after).toHaveLength(10);
+    expect(after).not.toEqual(before);
+    await auditSettled(app);
+    expect(await app.db.models.audit.countDocuments({ action: "auth:mfa", userId: who.id, reason: "RECOVERY_CODES", outcome: "failure" })).toBe(5);
+  });
+
+  it("is for signed-in accounts with MFA active only", async () => {
+    const plain = await loginAgent(app, await makeUser(app, "patient"));
+    const res = await plain.post("/api/auth/mfa/recovery-codes", { totp: "123456" });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("CONFLICT");
+    expect((await new Agent(app.url).post("/api/auth/mfa/recovery-codes", { totp: "123456" })).status).toBe(401);
+  });
+});

@@ -1,5 +1,8 @@
+import { randomBytes } from "node:crypto";
+import { Types } from "mongoose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Agent, loginAgent, makeUser, startTestApp, type TestApp } from "../../test/harness.js";
+import { Agent, auditSettled, enrollMfa, loginAgent, makeUser, startTestApp, type TestApp } from "../../test/harness.js";
+import { matchesWordPrefixes } from "./admin.search.js";
 
 let app: TestApp;
 let adminAgent: Agent;
@@ -50,5 +53,97 @@ describe("admin accounts and care teams", () => {
     expect(res.status).toBe(400);
     expect(await app.db.models.careTeams.countDocuments({ patientId: patient.id })).toBe(0);
     expect(await app.db.models.conversations.countDocuments({ patientId: patient.id })).toBe(0);
+  });
+});
+
+/** A word no other test's names contain, so each test's search sees only its own accounts. */
+const uniqueWord = () => `Q${randomBytes(4).toString("hex").replace(/\d/g, (d) => "abcdefghij"[Number(d)]!)}`;
+
+describe("name matching (unit)", () => {
+  it("matches every term as a case- and accent-insensitive prefix of some word", () => {
+    expect(matchesWordPrefixes("Amélie O'Neil-Smith", ["ame"])).toBe(true);
+    expect(matchesWordPrefixes("Amélie O'Neil-Smith", ["neil", "sm"])).toBe(true);
+    expect(matchesWordPrefixes("Amélie O'Neil-Smith", ["mel"])).toBe(false);
+    expect(matchesWordPrefixes("Amélie O'Neil-Smith", ["ame", "jones"])).toBe(false);
+    expect(matchesWordPrefixes("Anyone", [])).toBe(false);
+  });
+});
+
+describe("admin account search", () => {
+  const search = (body: unknown, agent = adminAgent) => agent.post("/api/admin/users/search", body);
+
+  it("finds accounts by the start of any word of the name, any case or accent, sorted by name", async () => {
+    const w = uniqueWord();
+    const amelie = await makeUser(app, "patient", { name: `Amélie ${w}` });
+    const amos = await makeUser(app, "physician", { name: `Dr Amos ${w}` });
+    const other = await makeUser(app, "patient", { name: `Bob ${w}` });
+    const res = await search({ q: `AME ${w.slice(0, 5).toLowerCase()}` });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ match: "name", truncated: false });
+    expect(res.body.users).toEqual([{ id: amelie.id, name: `Amélie ${w}`, email: amelie.email, role: "patient", status: "active", mfaEnrolled: false }]);
+
+    const byWord = await search({ q: w.toLowerCase() });
+    expect(byWord.body.users.map((u: { id: string }) => u.id)).toEqual([amelie.id, other.id, amos.id]);
+    // The role narrows it; a word's middle does not match.
+    expect((await search({ q: w, role: "physician" })).body.users.map((u: { id: string }) => u.id)).toEqual([amos.id]);
+    expect((await search({ q: w.slice(2) })).body.users).toEqual([]);
+  });
+
+  it("finds one account by exact email (through the blind index) or by id, and shows its status and MFA", async () => {
+    const who = await enrollMfa(app, await makeUser(app, "physician", { name: `Dr ${uniqueWord()}` }));
+    const byEmail = await search({ q: `  ${who.email.toUpperCase()} ` });
+    expect(byEmail.status).toBe(200);
+    expect(byEmail.body.match).toBe("email");
+    expect(byEmail.body.users).toEqual([{ id: who.id, name: who.name, email: who.email, role: "physician", status: "active", mfaEnrolled: true }]);
+    // Part of an email is not an email: no fuzzy matching on the sealed field.
+    expect((await search({ q: who.email.split("@")[0] })).body.users).toEqual([]);
+    expect((await search({ q: `${who.email}`, role: "patient" })).body.users).toEqual([]);
+
+    expect((await adminAgent.post(`/api/admin/users/${who.id}/disable`)).status).toBe(200);
+    const byId = await search({ q: who.id.toUpperCase() });
+    expect(byId.body.match).toBe("id");
+    expect(byId.body.users[0]).toMatchObject({ id: who.id, status: "disabled" });
+  });
+
+  it("caps the results and says so", async () => {
+    const w = uniqueWord();
+    for (let i = 0; i < 3; i++) await makeUser(app, "patient", { name: `Pat${i} ${w}` });
+    const res = await search({ q: w, limit: 2 });
+    expect(res.body.users).toHaveLength(2);
+    expect(res.body.truncated).toBe(true);
+    expect((await search({ q: w, limit: 51 })).status).toBe(400);
+  });
+
+  it("refuses bad input with 400 and the one error shape, and non-admins with 403", async () => {
+    for (const body of [{}, { q: "" }, { q: "   " }, { q: "x".repeat(255) }, { q: "a\u0000b" }, { q: "ann", role: "superuser" }, { q: "ann", extra: 1 }, { q: "half@" }, { q: 42 }]) {
+      const res = await search(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error).toEqual({ code: "VALIDATION_FAILED", message: expect.any(String), fields: expect.any(Array) });
+    }
+    const physician = await loginAgent(app, await makeUser(app, "physician"));
+    expect((await search({ q: "ann" }, physician)).status).toBe(403);
+    expect((await new Agent(app.url).post("/api/admin/users/search", { q: "ann" })).status).toBe(401);
+  });
+
+  it("audits each search and every patient it shows, without the search text or any name in the trail or the logs", async () => {
+    const w = uniqueWord();
+    const [p1, p2] = [await makeUser(app, "patient", { name: `Ida ${w}` }), await makeUser(app, "patient", { name: `Ivo ${w}` })];
+    await makeUser(app, "support", { name: `Ike ${w}` });
+    expect((await search({ q: w })).body.users).toHaveLength(3);
+    expect((await search({ q: p1.email })).body.users).toHaveLength(1);
+    await search({ q: "nobody@example.test" });
+    await search({});
+    await auditSettled(app);
+    const entries = await app.db.models.audit.find({ action: "admin:user_search" }).lean();
+    const results = entries.filter((e) => e.reason === "SEARCH_RESULT").map((e) => String(e.patientId));
+    expect(results).toEqual(expect.arrayContaining([p1.id, p2.id]));
+    const single = entries.find((e) => e.reason === "BY_EMAIL" && e.resourceId === p1.id);
+    expect(single).toMatchObject({ outcome: "success", resource: "user" });
+    expect(String(single!.patientId)).toBe(p1.id);
+    expect(entries.some((e) => e.reason === "BY_EMAIL" && e.resourceId === null)).toBe(true);
+    expect(entries.some((e) => e.outcome === "failure" && e.reason === "VALIDATION_FAILED")).toBe(true);
+    const trail = JSON.stringify(entries) + app.logs.join("\n");
+    for (const phi of [w, w.toLowerCase(), p1.email, "nobody@example.test"]) expect(trail).not.toContain(phi);
+    expect(await app.db.models.audit.countDocuments({ action: "admin:user_search", patientId: new Types.ObjectId(p2.id) })).toBe(1);
   });
 });
