@@ -363,6 +363,7 @@ export async function seedCohort(db: Database, opts: CohortOptions): Promise<Coh
       let lastPhysicianRead: Types.ObjectId | null = null;
       let lastPatientRead: Types.ObjectId | null = null;
       let lastMessageAt = 0;
+      let lastMessageId: Types.ObjectId | null = null;
       // The unread counters (server/src/features/chat/counters.ts): messages each side did not send, and read.
       const counts = { toPhysician: 0, toPatient: 0 };
       let physicianReadCount = 0;
@@ -372,8 +373,9 @@ export async function seedCohort(db: Database, opts: CohortOptions): Promise<Coh
         const senderId = m.from === "patient" ? patientId : physicianId;
         if (m.from === "patient") counts.toPhysician++;
         else counts.toPatient++;
-        msgs.push({ _id, conversationId: convId, senderId, body: seal("messages", "body", _id, m.body), clientId: `seed-${String(_id)}`, createdAt: new Date(m.at), counts: { ...counts } });
+        msgs.push({ _id, conversationId: convId, senderId, body: seal("messages", "body", _id, m.body), clientId: `seed-${String(_id)}`, createdAt: new Date(m.at) });
         lastMessageAt = Math.max(lastMessageAt, m.at);
+        if (!lastMessageId || String(_id) > String(lastMessageId)) lastMessageId = _id;
         if (m.from === "physician") {
           lastPatientRead = _id;
           patientReadCount = counts.toPatient;
@@ -401,7 +403,7 @@ export async function seedCohort(db: Database, opts: CohortOptions): Promise<Coh
           });
         }
       }
-      convs.push({ _id: convId, patientId, physicianId, createdAt: new Date(plan.start - 20 * 86_400_000), lastMessageAt: new Date(lastMessageAt), patientReadId: lastPatientRead, physicianReadId: lastPhysicianRead, ...counts, physicianReadCount, patientReadCount });
+      convs.push({ _id: convId, patientId, physicianId, createdAt: new Date(plan.start - 20 * 86_400_000), lastMessageAt: new Date(lastMessageAt), lastMessageId, patientReadId: lastPatientRead, physicianReadId: lastPhysicianRead, ...counts, physicianReadCount, patientReadCount });
     }
     await insertRaw(models.users.collection, users);
     await insertRaw(models.careTeams.collection, teams);

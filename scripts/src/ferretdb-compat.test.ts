@@ -227,14 +227,14 @@ describe("database compatibility (through mongoose)", () => {
     await R.createIndexes();
     const pids = Array.from({ length: 10 }, () => new Types.ObjectId());
     const docs = Array.from({ length: 300 }, (_, i) => ({
-      patientId: pids[i % 10], kind: i % 3 ? "weight" : "dose", v: i, version: 0, team: [pids[i % 10], pids[(i + 1) % 10]], label: i % 2 ? `L${i % 5}` : String(pids[i % 10]),
+      patientId: pids[i % 10]!, kind: i % 3 ? "weight" : "dose", v: i, version: 0, team: [pids[i % 10]!, pids[(i + 1) % 10]!], label: i % 2 ? `L${i % 5}` : String(pids[i % 10]!),
     }));
     await R.insertMany(docs);
     const expected = (f: (d: (typeof docs)[number]) => boolean) => docs.filter(f).length;
     const p3 = pids[3]!;
     expect(await R.countDocuments({ patientId: p3 })).toBe(expected((d) => d.patientId.equals(p3)));
     expect(await R.countDocuments({ patientId: p3, kind: "dose" })).toBe(expected((d) => d.patientId.equals(p3) && d.kind === "dose"));
-    expect(await R.countDocuments({ patientId: { $in: [p3, pids[4]] } })).toBe(expected((d) => d.patientId.equals(p3) || d.patientId.equals(pids[4]!)));
+    expect(await R.countDocuments({ patientId: { $in: [p3, pids[4]!] } })).toBe(expected((d) => d.patientId.equals(p3) || d.patientId.equals(pids[4]!)));
     expect(await R.countDocuments({ patientId: { $eq: p3 }, v: { $gt: 150 } })).toBe(expected((d) => d.patientId.equals(p3) && d.v > 150));
     // An array field matches by element (its index is named "multikey", so it is not pushed down).
     expect(await R.countDocuments({ team: p3 })).toBe(expected((d) => d.team.some((t) => t.equals(p3))));
@@ -264,9 +264,10 @@ describe("database compatibility (through mongoose)", () => {
     try {
       const offenders: string[] = [];
       for (const model of Object.values(db.models)) {
-        for (const [keys, opts] of model.schema.indexes()) {
+        const schema = model.schema as unknown as Schema;
+        for (const [keys, opts] of schema.indexes()) {
           const first = Object.keys(keys)[0]!;
-          const isArray = model.schema.path(first)?.instance === "Array";
+          const isArray = (schema.path(first) as { instance?: string } | undefined)?.instance === "Array";
           if (isArray && !String((opts as { name?: string }).name ?? "").includes("multikey")) offenders.push(`${model.modelName}.${first}`);
         }
       }

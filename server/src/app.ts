@@ -194,6 +194,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   const access = createAccess({ ...models, breakGlass: { redis, namespace: config.namespace } });
   const stats = createPatientStatsService({ stats: models.patientStats, readings: models.readings, cipher: db.cipher });
   const presence = createPresence({ redis, namespace: config.namespace, nodeId: config.nodeId });
+  const dashboardWatchers = createPresence({ redis, namespace: config.namespace, nodeId: config.nodeId, set: "dashboard-watch" });
   const baseNotifier = createNotifier();
   const feed = createDashboardFeed({
     careTeams: models.careTeams,
@@ -202,6 +203,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     audit,
     logger,
     options: { coalesceMs: config.dashboardCoalesceMs },
+    watching: (physicianIds) => dashboardWatchers.online(physicianIds),
   });
   // Services push through this notifier; the dashboard hears of readings and alerts from it.
   const notifier = tapNotifier(baseNotifier, { feed, stats });
@@ -269,7 +271,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
       ...chatSocketHandlers(chat),
       ...metricsSocketHandlers(metrics),
       ...alertSocketHandlers(alerts),
-      ...dashboardSocketHandlers(),
+      ...dashboardSocketHandlers(dashboardWatchers),
       ...triageSocketHandlers(triage),
     },
     allowedOrigins: config.allowedOrigins,

@@ -35,13 +35,6 @@ export interface Message {
   /** The sender's idempotency key: one stored message per (sender, clientId). */
   clientId: string;
   createdAt: Date;
-  /** The conversation's counters as of this message (a read mark on it reads this many). */
-  counts?: MessageCounts;
-}
-
-export interface MessageCounts {
-  toPhysician: number;
-  toPatient: number;
 }
 
 export type ConversationModel = Model<Conversation>;
@@ -78,7 +71,6 @@ export function createChatModels(conn: Connection, cipher: FieldCipher) {
       body: { type: String, required: true },
       clientId: { type: String, required: true },
       createdAt: { type: Date, required: true, default: () => new Date() },
-      counts: { type: { _id: false, toPhysician: Number, toPatient: Number }, default: undefined },
     },
     { collection: "messages", versionKey: false },
   );

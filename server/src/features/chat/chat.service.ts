@@ -5,7 +5,7 @@ import { assertParticipant } from "../../auth/policy.js";
 import type { UserModel } from "../../auth/user.model.js";
 import { AppError, forbidden, notFound } from "../../http/errors.js";
 import { type Conversation, type ConversationModel, type MessageModel, toChatMessage } from "./chat.model.js";
-import { countMessage, markReadCounted, repairUncounted, sideOf, unreadOf } from "./counters.js";
+import { countMessage, markReadCounted, sideOf, unreadOf } from "./counters.js";
 
 /** Other features that follow the chat (triage, the dashboard); called after the act is stored. */
 export interface ChatHooks {
@@ -114,8 +114,6 @@ export function createChatService(deps: ChatServiceDeps) {
     if (created) {
       await countMessage(deps, conv, doc);
       await deps.hooks?.afterSend?.(conv, message);
-    } else {
-      await repairUncounted(deps, conv, doc);
     }
     return { message, created, recipients };
   }
@@ -127,7 +125,7 @@ export function createChatService(deps: ChatServiceDeps) {
   /** Move the reader's mark forward (never back) to `messageId`. */
   async function markRead(actor: Actor, input: ChatReadInput, target: AuditTarget): Promise<void> {
     const conv = await openConversation(actor, input.conversationId, target);
-    const msg = await messages.findOne({ _id: input.messageId }, { _id: 1, conversationId: 1, counts: 1 }).lean();
+    const msg = await messages.findOne({ _id: input.messageId }, { _id: 1, conversationId: 1 }).lean();
     if (!msg || String(msg.conversationId) !== String(conv._id)) throw notFound("message");
     const side = sideOf(conv, actor.userId);
     if (side) await markReadCounted(deps, conv, side, msg);

@@ -1,14 +1,12 @@
 import type { Types } from "mongoose";
-import type { Conversation, ConversationModel, MessageCounts, MessageModel } from "./chat.model.js";
+import type { Conversation, ConversationModel, MessageModel } from "./chat.model.js";
 
 /**
- * Unread counts without counting messages. Each conversation keeps, per side, how many
- * messages that side did not send (`toPhysician`, `toPatient`) and how many of them it
- * has read. Every message carries the counters as they were once it was added, so a read
- * mark on any message turns into a read count with one `_id` lookup. Listing
- * conversations and building dashboard rows then costs no query on `messages`, whose
- * size grows without bound (on the embedded database every non-`_id` query on it is a
- * full scan).
+ * Unread counts without counting messages on every read of them. Each conversation keeps,
+ * per side, how many messages that side did not send (`toPhysician`, `toPatient`) and how
+ * many of them it has read. Listing conversations and building dashboard rows (for a
+ * whole panel at once) then cost no query on `messages`, which grows without bound; only
+ * moving a read mark to an older message counts, within its conversation.
  */
 
 type Side = "patient" | "physician";
@@ -32,66 +30,43 @@ export function unreadOf(conv: Partial<Conversation>, side: Side): number {
   return Math.max(0, total - read);
 }
 
-/** A message this old without counters was left uncounted by a crash; a resend counts it then. */
-const REPAIR_AFTER_MS = 60_000;
-
 /**
- * Count a stored message into its conversation: one `findOneAndUpdate` moves the counters
- * (and the last-message marks), then the message records the counters it got. Order: the
+ * Count a stored message into its conversation: one update moves the counters and the
+ * last-message marks (it replaces the `lastMessageAt` update a message always cost). The
  * message is stored first, so a resend (refused by the unique `(senderId, clientId)`
- * index) never moves a counter. A crash between the writes leaves the message uncounted;
- * a resend of it after REPAIR_AFTER_MS counts it then.
+ * index) never moves a counter. A crash between the two writes leaves that one message
+ * out of the unread count; it is stored and shown all the same.
  */
 export async function countMessage(
-  deps: { conversations: ConversationModel; messages: MessageModel },
+  deps: { conversations: ConversationModel },
   conv: Conversation,
   msg: { _id: Types.ObjectId; senderId: Types.ObjectId | string; createdAt: Date },
-): Promise<MessageCounts> {
-  const after = await deps.conversations.collection.findOneAndUpdate(
+): Promise<void> {
+  await deps.conversations.collection.updateOne(
     { _id: conv._id },
     { $inc: inc(conv, String(msg.senderId)), $max: { lastMessageAt: msg.createdAt, lastMessageId: msg._id } },
-    // (FerretDB v1 refuses a projection on findAndModify.)
-    { returnDocument: "after", includeResultMetadata: false },
   );
-  const counts: MessageCounts = { toPhysician: Number(after?.toPhysician ?? 0), toPatient: Number(after?.toPatient ?? 0) };
-  await deps.messages.collection.updateOne({ _id: msg._id }, { $set: { counts } });
-  return counts;
-}
-
-/** A resend found this stored message: count it if a crash left it uncounted long ago. */
-export async function repairUncounted(
-  deps: { conversations: ConversationModel; messages: MessageModel },
-  conv: Conversation,
-  msg: { _id: Types.ObjectId; senderId: Types.ObjectId | string; createdAt: Date; counts?: MessageCounts | null },
-  now = Date.now(),
-): Promise<void> {
-  if (msg.counts || now - msg.createdAt.getTime() < REPAIR_AFTER_MS) return;
-  // Claim the repair first, so two resends cannot both count it.
-  const claimed = await deps.messages.collection.updateOne({ _id: msg._id, counts: { $exists: false } }, { $set: { counts: null } });
-  if (claimed.modifiedCount === 1) await countMessage(deps, conv, msg);
 }
 
 /**
  * Move `side`'s read mark forward to `msg` (never back), with the read count it stands
- * for. Reading the newest message reads everything counted so far, exactly. An older
- * message gives the counters it recorded, which among messages sent at the same instant
- * can be off by the few whose counting interleaved. A message stored before counters
- * existed is counted the slow way, once.
+ * for. Reading the newest message reads everything counted so far; an older one counts
+ * the conversation's messages up to it (an indexed query on `conversationId`).
  */
 export async function markReadCounted(
   deps: { conversations: ConversationModel; messages: MessageModel },
   conv: Conversation,
   side: Side,
-  msg: { _id: Types.ObjectId; counts?: MessageCounts | null },
+  msg: { _id: Types.ObjectId },
 ): Promise<void> {
   const idField = side === "patient" ? "patientReadId" : "physicianReadId";
   const countField = side === "patient" ? "patientReadCount" : "physicianReadCount";
   const totalField = side === "patient" ? "toPatient" : "toPhysician";
   const fresh = await deps.conversations.collection.findOne({ _id: conv._id });
-  let count: number | undefined;
-  if (fresh?.lastMessageId && String(msg._id) >= String(fresh.lastMessageId)) count = Number(fresh[totalField] ?? 0);
-  else count = msg.counts?.[totalField];
-  if (count === undefined) {
+  let count: number;
+  if (fresh?.lastMessageId && String(msg._id) >= String(fresh.lastMessageId)) {
+    count = Number(fresh[totalField] ?? 0);
+  } else {
     const reader = side === "patient" ? conv.patientId : conv.physicianId;
     count = await deps.messages.countDocuments({ conversationId: conv._id, senderId: { $ne: reader }, _id: { $lte: msg._id } });
   }

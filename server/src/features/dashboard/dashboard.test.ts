@@ -179,6 +179,37 @@ describe("live dashboard updates", () => {
     await sleep(300);
     expect(got.map((r) => r.patientId)).toEqual([a.patient.id]);
   });
+
+  it("computes, audits and pushes rows only while the physician has a dashboard open", async () => {
+    const team = await makeCareTeam(app);
+    const patient = await loginAgent(app, team.patient);
+    const pushedAudits = async () => {
+      await app.audit.flush();
+      return app.db.models.audit.countDocuments({ userId: team.physician.id, action: "dashboard:update" });
+    };
+    const report = async (kg: number) => {
+      await patient.post("/api/metrics", { readings: [{ kind: "weight", value: kg, unit: "kg", observedAt: ago(0.01) }] });
+      await app.services.feed.drain();
+    };
+    // A socket without the dashboard open: nothing is computed for this physician.
+    const idle = await sock((await loginAgent(app, team.physician)).cookie);
+    await report(80);
+    expect(await pushedAudits()).toBe(0);
+    // Opened: the next reading arrives, audited.
+    const watching = await sock((await loginAgent(app, team.physician)).cookie);
+    expect((await emitAck(watching, "dashboard:subscribe", {})).ok).toBe(true);
+    const live = nextEvent<{ patients: DashboardRow[] }>(watching, "dashboard:update", 5000);
+    await report(81);
+    expect((await live).patients.map((r) => r.latestWeightKg)).toEqual([81]);
+    expect(await pushedAudits()).toBe(1);
+    // Subscribing twice on one socket counts once: closing it stops the pushes.
+    expect((await emitAck(watching, "dashboard:subscribe", {})).ok).toBe(true);
+    watching.close();
+    await sleep(200);
+    await report(82);
+    expect(await pushedAudits()).toBe(1);
+    expect(idle.connected).toBe(true);
+  });
 });
 
 describe("presence and unread across tabs and reconnects", () => {

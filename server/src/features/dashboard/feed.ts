@@ -21,7 +21,8 @@ export interface FeedOptions {
  * first), the patients are grouped by the physicians of their care teams and each
  * physician's subscribed sockets get ONE `dashboard:update` with every changed row. The
  * Redis adapter delivers it to the physician's sockets on whichever node they are. Each
- * pushed row is audited per recipient before it is sent.
+ * pushed row is audited per recipient before it is sent. A physician with no dashboard
+ * open anywhere gets nothing computed (the dashboard loads fresh rows when opened).
  */
 export function createDashboardFeed(deps: {
   careTeams: CareTeamModel;
@@ -30,6 +31,8 @@ export function createDashboardFeed(deps: {
   audit: AuditWriter;
   logger: Logger;
   options: FeedOptions;
+  /** Physicians with a dashboard open somewhere; others get no rows computed, pushed or audited. */
+  watching?: (physicianIds: string[]) => Promise<Set<string>>;
 }) {
   const { careTeams, notifier, audit, logger } = deps;
   const coalesceMs = deps.options.coalesceMs;
@@ -58,7 +61,8 @@ export function createDashboardFeed(deps: {
       const teams = await careTeams.find({ patientId: { $in: ids.map((id) => new Types.ObjectId(id)) } }, { patientId: 1, physicianIds: 1 }).lean();
       const byPhysician = new Map<string, string[]>();
       for (const t of teams) for (const ph of t.physicianIds) byPhysician.set(String(ph), [...(byPhysician.get(String(ph)) ?? []), String(t.patientId)]);
-      await Promise.all([...byPhysician].map(([physicianId, patientIds]) => push(physicianId, patientIds)));
+      const open = deps.watching ? await deps.watching([...byPhysician.keys()]) : null;
+      await Promise.all([...byPhysician].filter(([physicianId]) => !open || open.has(physicianId)).map(([physicianId, patientIds]) => push(physicianId, patientIds)));
     } catch (err) {
       logger.warn({ err }, "dashboard update failed");
     }

@@ -12,9 +12,11 @@ const HEARTBEAT_MS = 10_000;
  * least one socket for them; the counts of a node that died without cleaning up are
  * ignored once its heartbeat lapses, and pruned on the next read.
  */
-export function createPresence(deps: { redis: Redis; namespace: string; nodeId: string }) {
+export function createPresence(deps: { redis: Redis; namespace: string; nodeId: string; set?: string }) {
   const { redis, namespace, nodeId } = deps;
-  const userKey = (userId: string) => `${namespace}:presence:${userId}`;
+  // Another `set` (say, who has a dashboard open) counts other things per user the same
+  // way; it shares the node heartbeat, which the instance that is attached keeps.
+  const userKey = (userId: string) => `${namespace}:${deps.set ?? "presence"}:${userId}`;
   const nodeKey = (id: string) => `${namespace}:presence-node:${id}`;
   let timer: NodeJS.Timeout | null = null;
 

@@ -87,13 +87,31 @@ export function createPatientStatsService(deps: { stats: PatientStatsModel; read
     return out;
   }
 
-  /** Merge newly reported readings into a patient's summary (compare-and-set on `version`, retried). */
-  async function apply(patientId: string, fresh: Pick<Reading, "kind" | "value" | "observedAt">[]): Promise<void> {
+  /**
+   * Merge newly reported readings into a patient's summary. One merge per patient at a
+   * time on this node (a burst of readings would otherwise keep failing each other's
+   * compare-and-set); across nodes the compare-and-set on `version` decides, retried with
+   * a growing, jittered pause.
+   */
+  const queues = new Map<string, Promise<void>>();
+  function apply(patientId: string, fresh: Pick<Reading, "kind" | "value" | "observedAt">[]): Promise<void> {
+    const prev = queues.get(patientId) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(() => applyNow(patientId, fresh));
+    queues.set(patientId, run);
+    void run.then(
+      () => queues.get(patientId) === run && queues.delete(patientId),
+      () => queues.get(patientId) === run && queues.delete(patientId),
+    );
+    return run;
+  }
+
+  async function applyNow(patientId: string, fresh: Pick<Reading, "kind" | "value" | "observedAt">[]): Promise<void> {
     const weights = fresh.filter((r) => r.kind === "weight").map((r) => [Date.parse(r.observedAt), r.value as number] as [number, number]);
     const doses = fresh.filter((r) => r.kind === "dose").map((r) => Date.parse(r.observedAt));
     if (weights.length === 0 && doses.length === 0) return;
     const _id = new Types.ObjectId(patientId);
-    for (let attempt = 0; attempt < 10; attempt++) {
+    for (let attempt = 0; attempt < 12; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
       const doc = await stats.collection.findOne({ _id });
       if (!doc) {
         // Built from the readings, which already include these; merging again below is harmless.
