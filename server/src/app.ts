@@ -12,7 +12,7 @@ import { createAuthRoutes } from "./auth/auth.routes.js";
 import { type AuthService, createAuthService } from "./auth/auth.service.js";
 import { createCareTeamModel } from "./auth/careTeam.model.js";
 import { RedisSessionStore } from "./auth/session.store.js";
-import { createLimits } from "./auth/limits.js";
+import { createLimits, type Limits } from "./auth/limits.js";
 import { createMfaGate } from "./auth/mfa.gate.js";
 import { createMfaService } from "./auth/mfa.service.js";
 import { RateLimiter } from "./auth/rate-limit.js";
@@ -135,6 +135,7 @@ export interface RunningApp {
     dashboard: DashboardService;
     feed: DashboardFeed;
     presence: Presence;
+    limits: Limits;
     cohort: CohortService;
     triage: TriageService;
     breakGlass: BreakGlassService;
@@ -392,7 +393,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     sessions,
     httpServer,
     logger,
-    services: { auth, chat, admin, access, alerts, tasks, metrics, prescriptions, intake, stats, dashboard, feed, presence, cohort, triage, breakGlass, anomalyDetector, anomalies, disclosures, training },
+    services: { auth, chat, admin, access, alerts, tasks, metrics, prescriptions, intake, stats, dashboard, feed, presence, limits, cohort, triage, breakGlass, anomalyDetector, anomalies, disclosures, training },
     close,
   };
 }

@@ -170,4 +170,26 @@ describe("socket limits", () => {
     await auditSettled(app);
     expect(await app.db.models.audit.countDocuments({ action: "socket:rejected", reason: "TOO_MANY_SOCKETS" })).toBe(1);
   });
+
+  it("stops counting the slots of a node that died once they go unrefreshed, and keeps live ones", async () => {
+    const { SOCKET_STALE_MS } = await import("./limits.js");
+    const user = await makeUser(app, "patient");
+    const cookie = await cookieFor(user);
+    const key = `${app.config.namespace}:rl:sock-user:${user.id}`;
+    // Two slots held by sockets on a node that was killed (no disconnect ran), marked just now: full.
+    await app.redis.zadd(key, Date.now(), "ghost-a", Date.now(), "ghost-b");
+    await expect(connectSocket(app, cookie)).rejects.toThrow("RATE_LIMITED");
+    // Their node stopped refreshing them: once stale they no longer count.
+    const old = Date.now() - SOCKET_STALE_MS - 1000;
+    await app.redis.zadd(key, old, "ghost-a", old, "ghost-b");
+    const a = await connectSocket(app, cookie);
+    // A live node's refresh re-marks its own sockets only (a released slot is not revived).
+    await app.redis.zadd(key, old, a.id!);
+    await app.services.limits.sockets.refresh([[user.id, a.id!], [user.id, "ghost-a"], [user.id, "never-held"]]);
+    const scores = await app.redis.zrange(key, 0, -1, "WITHSCORES");
+    const byMember = Object.fromEntries(scores.flatMap((v, i) => (i % 2 === 0 ? [[v, Number(scores[i + 1])]] : [])));
+    expect(byMember[a.id!]).toBeGreaterThan(Date.now() - 5000);
+    expect(byMember["never-held"]).toBeUndefined();
+    a.close();
+  });
 });

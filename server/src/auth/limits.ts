@@ -15,6 +15,10 @@ import { STEP_MEMORY_MS } from "./mfa.service.js";
  * right. An IP over its budget gets 429 RATE_LIMITED for every account; that says
  * nothing about any account either.
  */
+/** How often a node re-marks its live sockets, and when an unmarked entry stops counting. */
+export const SOCKET_REFRESH_MS = 60_000;
+export const SOCKET_STALE_MS = 3 * SOCKET_REFRESH_MS;
+
 export function createLimits(limiter: RateLimiter, cfg: Readonly<RateLimits>) {
   const login = {
     async ipBlocked(ip: string): Promise<boolean> {
@@ -44,10 +48,16 @@ export function createLimits(limiter: RateLimiter, cfg: Readonly<RateLimits>) {
   /** One inbound event on a connection. */
   const socketEvent = (socketId: string) => limiter.hit("sock-ev", socketId, cfg.socketEventsMax, cfg.socketEventsWindowMs);
 
-  /** Sockets per user across nodes; stale entries (a node that died) age out with the absolute session lifetime. */
+  /**
+   * Sockets per user across nodes. Each node re-marks its live sockets every
+   * SOCKET_REFRESH_MS, so the entries of a node that died (no disconnect ran) go stale
+   * after SOCKET_STALE_MS and stop counting against the user.
+   */
   const sockets = {
-    acquire: (userId: string, socketId: string, maxAgeMs: number) => limiter.acquire("sock-user", userId, socketId, cfg.socketMaxPerUser, maxAgeMs),
+    acquire: (userId: string, socketId: string) => limiter.acquire("sock-user", userId, socketId, cfg.socketMaxPerUser, SOCKET_STALE_MS),
     release: (userId: string, socketId: string) => limiter.release("sock-user", userId, socketId),
+    refresh: (live: Array<[userId: string, socketId: string]>) => limiter.touch("sock-user", live, SOCKET_STALE_MS),
+    refreshEveryMs: SOCKET_REFRESH_MS,
   };
 
   const totpSteps: StepGuard = {

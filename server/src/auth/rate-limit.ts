@@ -83,6 +83,18 @@ export class RateLimiter {
     return r === 1;
   }
 
+  /** Mark held slots as still in use (only slots that exist; a released one stays released). */
+  async touch(name: string, entries: Array<[id: string, member: string]>, ttlMs: number): Promise<void> {
+    if (entries.length === 0) return;
+    const now = Date.now();
+    const pipe = this.redis.pipeline();
+    for (const [id, member] of entries) {
+      pipe.zadd(this.key(name, id), "XX", now, member);
+      pipe.pexpire(this.key(name, id), Math.round(ttlMs));
+    }
+    await pipe.exec();
+  }
+
   async release(name: string, id: string, member: string): Promise<void> {
     await this.redis.zrem(this.key(name, id), member);
   }

@@ -86,7 +86,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
       const sid = raw?.startsWith("s:") ? unsign(raw.slice(2), deps.sessionSecret) : false;
       const sess = sid ? await sessions.peek(sid) : null;
       if (!sid || !sess?.userId || !sess.role) return refuse("UNAUTHENTICATED", "NO_SESSION");
-      if (deps.limits && !(await deps.limits.sockets.acquire(sess.userId, socket.id, deps.absoluteLifetimeMs ?? 12 * 3_600_000))) {
+      if (deps.limits && !(await deps.limits.sockets.acquire(sess.userId, socket.id))) {
         return refuse("RATE_LIMITED", "TOO_MANY_SOCKETS");
       }
       socket.data = { userId: sess.userId, role: sess.role, sessionId: sid, meta, needsMfa: needsSecondFactor(mfaRoles, sess) };
@@ -133,6 +133,15 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
   }, deps.sweepMs);
   sweep.unref();
 
+  /** Keep this node's socket slots marked live (a node that dies stops, and its slots lapse). */
+  const slots = deps.limits
+    ? setInterval(() => {
+        const live = [...io.of("/").sockets.values()].map((s) => [s.data.userId, s.id] as [string, string]);
+        void deps.limits!.sockets.refresh(live).catch((err: unknown) => logger.warn({ err }, "socket slot refresh failed"));
+      }, deps.limits.sockets.refreshEveryMs)
+    : null;
+  slots?.unref();
+
   /** End every socket of a session, on every node. */
   async function endSession(sid: string): Promise<void> {
     io.to(rooms.session(sid)).emit("session:expired", {});
@@ -146,6 +155,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
    */
   async function close(): Promise<void> {
     clearInterval(sweep);
+    if (slots) clearInterval(slots);
     closing = true;
     await drain.drain(10_000);
     for (const s of io.of("/").sockets.values()) s.conn.close();

@@ -1,6 +1,12 @@
 import type { Redis } from "ioredis";
 import type { AppServer } from "../../realtime/pipeline.js";
 
+const DECREMENT = `
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return n
+`;
+
 /** How long a node's counts survive without its heartbeat (a killed node's counts lapse). */
 const NODE_TTL_MS = 30_000;
 const HEARTBEAT_MS = 10_000;
@@ -32,8 +38,8 @@ export function createPresence(deps: { redis: Redis; namespace: string; nodeId: 
 
   /** One socket fewer; true when the user is now offline everywhere. */
   async function disconnected(userId: string): Promise<boolean> {
-    const n = await redis.hincrby(userKey(userId), nodeId, -1);
-    if (n <= 0) await redis.hdel(userKey(userId), nodeId);
+    // One step: a connect landing between a separate decrement and delete would be lost.
+    await redis.eval(DECREMENT, 1, userKey(userId), nodeId);
     return !(await online([userId])).has(userId);
   }
 
