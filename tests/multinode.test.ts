@@ -181,3 +181,40 @@ describe("two server processes sharing the database and Redis", () => {
     expect(again.connected).toBe(true);
   }, 60_000);
 });
+
+describe("shutdown with a database that stopped answering", () => {
+  it("exits after SHUTDOWN_TIMEOUT_MS instead of hanging, and says so", async () => {
+    const { startServices } = await import("../scripts/src/services.js");
+    const { mkdtempSync, readFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    // A database of its own, so freezing it touches nothing else.
+    const dataDir = mkdtempSync(path.join(tmpdir(), "glp1-jam-"));
+    const own = await startServices({ dataDir, redisUrl: env.REDIS_URL });
+    const ferret = (JSON.parse(readFileSync(path.join(dataDir, "services.pids.json"), "utf8")) as Array<{ pid: number; name: string }>).find((p) => p.name === "ferretdb");
+    try {
+      const node = await startNode(clusterEnv({ MONGODB_URI: own.mongoUri, SHUTDOWN_TIMEOUT_MS: "2000" }), "node-jam");
+      nodes.push(node);
+      if (ferret) process.kill(ferret.pid, "SIGSTOP");
+      // A sign-in under way: it waits on the database, and its audit entry cannot be stored.
+      const pending = fetch(`${node.url}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: node.url },
+        body: JSON.stringify({ email: "nobody@example.test", password: "not-a-real-password" }),
+      }).catch(() => null);
+      await sleep(300);
+      const t0 = Date.now();
+      node.child.kill("SIGTERM");
+      const { code } = await node.exited;
+      const took = Date.now() - t0;
+      expect(code).toBe(1);
+      expect(took).toBeGreaterThanOrEqual(1900);
+      expect(took).toBeLessThan(10_000);
+      expect(node.output.join("")).toContain("shutdown did not finish in time");
+      expect(await pending).toBeNull(); // the connection was cut, not answered
+    } finally {
+      if (ferret) process.kill(ferret.pid, "SIGCONT");
+      await own.stop();
+    }
+  }, 60_000);
+});

@@ -23,6 +23,12 @@ async function main(): Promise<void> {
   logger.info({ url: app.url, nodeId: config.nodeId }, "server listening");
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down");
+    // A jammed database must not keep a node half-stopped forever. What is lost then is
+    // only what was never acknowledged: acts are acked after their audit entry is stored.
+    setTimeout(() => {
+      logger.error({ auditBacklog: app.audit.backlog, timeoutMs: config.shutdownTimeoutMs }, "shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {

@@ -26,6 +26,8 @@ const envSchema = z.object({
   SESSION_IDLE_MINUTES: z.coerce.number().positive().default(30),
   SESSION_ABSOLUTE_HOURS: z.coerce.number().positive().default(12),
   SESSION_SWEEP_MS: z.coerce.number().int().min(50).default(5000),
+  /** A SIGTERM that cannot finish in this long (say, the database stopped answering) exits anyway. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(25_000),
   AUDIT_FLUSH_MS: z.coerce.number().int().min(0).max(1000).default(5),
   AUDIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
   AUDIT_HIGH_WATER: z.coerce.number().int().min(1).default(5000),
@@ -127,6 +129,7 @@ export interface Config {
   idleTimeoutMs: number;
   absoluteLifetimeMs: number;
   sessionSweepMs: number;
+  shutdownTimeoutMs: number;
   auditFlushMs: number;
   auditMaxBatch: number;
   /** Backpressure: above this many queued audit entries, new acts wait up to `auditWaitMs`. */
@@ -224,6 +227,7 @@ export function buildConfig(env: Record<string, string | undefined>): Readonly<C
     idleTimeoutMs: Math.round(e.SESSION_IDLE_MINUTES * 60_000),
     absoluteLifetimeMs: Math.round(e.SESSION_ABSOLUTE_HOURS * 3_600_000),
     sessionSweepMs: e.SESSION_SWEEP_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     auditFlushMs: e.AUDIT_FLUSH_MS,
     auditMaxBatch: e.AUDIT_MAX_BATCH,
     auditHighWater: e.AUDIT_HIGH_WATER,
