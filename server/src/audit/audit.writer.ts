@@ -171,6 +171,9 @@ export class AuditWriter {
       void this.writeBatch();
       return;
     }
+    // Group commit: with no batch in flight the queue goes out on the next turn of the
+    // event loop (or after flushMs, if set); entries that arrive while a batch is being
+    // written go out together right after it, so batches grow with the load by themselves.
     this.timer ??= setTimeout(() => {
       this.timer = null;
       void this.writeBatch();

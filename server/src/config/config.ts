@@ -28,7 +28,7 @@ const envSchema = z.object({
   SESSION_SWEEP_MS: z.coerce.number().int().min(50).default(5000),
   /** A SIGTERM that cannot finish in this long (say, the database stopped answering) exits anyway. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(25_000),
-  AUDIT_FLUSH_MS: z.coerce.number().int().min(0).max(1000).default(5),
+  AUDIT_FLUSH_MS: z.coerce.number().int().min(0).max(1000).default(0),
   AUDIT_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
   AUDIT_HIGH_WATER: z.coerce.number().int().min(1).default(5000),
   AUDIT_MAX_QUEUE: z.coerce.number().int().min(1).default(50_000),

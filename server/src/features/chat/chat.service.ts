@@ -111,10 +111,8 @@ export function createChatService(deps: ChatServiceDeps) {
     target.resource = "message";
     target.resourceId = String(doc._id);
     const message = toChatMessage(doc);
-    if (created) {
-      await countMessage(deps, conv, doc);
-      await deps.hooks?.afterSend?.(conv, message);
-    }
+    // Independent of each other: the counters, and what other features do with the message.
+    if (created) await Promise.all([countMessage(deps, conv, doc), deps.hooks?.afterSend?.(conv, message)]);
     return { message, created, recipients };
   }
 
