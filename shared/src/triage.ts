@@ -108,6 +108,8 @@ export interface TriageItemView {
   slaDueAt: string;
   slaBreached: boolean;
   claimedBy: string | null;
+  /** Display name of the claimer (staff, not patient PHI), so colleagues see who has it. */
+  claimedByName: string | null;
   routedTo: string | null;
   /** Physicians of the patient's care team, to route to (staff names are not patient PHI). */
   careTeam: { id: string; name: string }[];

@@ -34,7 +34,7 @@ export function BreakGlassToasts({ store }: { store: ChatStore }) {
           <div>
             <p className="strong">Emergency access opened</p>
             <p className="small">
-              Physician <span className="mono">{shortId(t.actorId ?? null)}</span> broke the glass on patient{" "}
+              {t.actorName ? <strong data-testid="break-glass-physician">{t.actorName}</strong> : <>Physician <span className="mono">{shortId(t.actorId ?? null)}</span></>} broke the glass on patient{" "}
               <span className="mono">{shortId(t.patientId)}</span>
               {t.expiresAt ? `, until ${new Date(t.expiresAt).toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" })}` : ""}. Review it in the audit log
               (action patient:break_glass).

@@ -13,7 +13,7 @@ import { api, describeError } from "../api.js";
 import type { ChatStore } from "../chat/store.js";
 import { useChat } from "../chat/useChat.js";
 import { formatAgo, formatClock, shortId, useNow } from "../staff/useNow.js";
-import { applyUpdate, compareItems, slaLeftMs } from "./queue.js";
+import { applyUpdate, claimLabel, compareItems, slaLeftMs } from "./queue.js";
 
 type Filter = "open" | "routed" | "all";
 
@@ -117,7 +117,7 @@ export function TriageView({ user, store }: { user: PublicUser; store: ChatStore
           </nav>
         </header>
         <p className="muted small privacy-note">
-          You see the queue, not the record: no names or health details. Opening a message preview is logged.
+          You see the queue, not the record: no patient names or health details. Opening a message preview is logged.
         </p>
         {error && (
           <div className="form-error" role="alert">
@@ -228,7 +228,7 @@ function TriageCard({
       <p className="small muted triage-meta">
         Waiting since <time dateTime={item.waitingSince}>{new Date(item.waitingSince).toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" })}</time> ({formatAgo(item.waitingSince, now)}) · patient ref{" "}
         <span className="mono">{shortId(item.patientRef)}</span> ·{" "}
-        <span data-testid="triage-claim-state">{item.claimedBy ? (claimedByMe ? "claimed by you" : "claimed by a colleague") : "unclaimed"}</span>
+        <span data-testid="triage-claim-state">{claimLabel(item, me)}</span>
       </p>
 
       {preview !== undefined ? (
@@ -262,6 +262,17 @@ function TriageCard({
         {!item.claimedBy && (
           <button type="button" className="button-secondary" data-testid="triage-claim" disabled={busy !== null} onClick={() => void act("claim", async () => (await api.triageClaim(item.conversationId)).item)}>
             {busy === "claim" ? "Claiming…" : "Claim"}
+          </button>
+        )}
+        {claimedByMe && (
+          <button
+            type="button"
+            className="button-secondary"
+            data-testid="triage-release"
+            disabled={busy !== null}
+            onClick={() => void act("release", async () => (await api.triageRelease(item.conversationId)).item, "Released. A colleague can claim it now.")}
+          >
+            {busy === "release" ? "Releasing…" : "Release"}
           </button>
         )}
         <div className="inline-field">

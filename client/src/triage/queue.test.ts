@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from "vitest";
 import type { TriageItemView } from "@glp1/shared";
-import { applyUpdate, compareItems, slaLeftMs } from "./queue.js";
+import { applyUpdate, claimLabel, compareItems, slaLeftMs } from "./queue.js";
 
 const item = (id: string, patch: Partial<TriageItemView> = {}): TriageItemView => ({
   conversationId: id,
@@ -14,6 +14,7 @@ const item = (id: string, patch: Partial<TriageItemView> = {}): TriageItemView =
   slaDueAt: "2026-12-01T11:00:00.000Z",
   slaBreached: false,
   claimedBy: null,
+  claimedByName: null,
   routedTo: null,
   careTeam: [],
   ...patch,
@@ -35,6 +36,14 @@ describe("triage queue", () => {
     // Routed items leave the "open" list and join "routed".
     expect(applyUpdate(next, { items: [item("a", { status: "routed" })], removed: [] }, "open").map((i) => i.conversationId)).toEqual(["c"]);
     expect(applyUpdate([], { items: [item("a", { status: "routed" })], removed: [] }, "routed").map((i) => i.conversationId)).toEqual(["a"]);
+  });
+
+  it("names who claimed an item: you, a colleague by name, or a colleague when no name came", () => {
+    const me = { id: "m".repeat(24) };
+    expect(claimLabel(item("a"), me)).toBe("unclaimed");
+    expect(claimLabel(item("a", { claimedBy: me.id, claimedByName: "Sam Support" }), me)).toBe("claimed by you");
+    expect(claimLabel(item("a", { claimedBy: "o".repeat(24), claimedByName: "Jo Helper" }), me)).toBe("claimed by Jo Helper");
+    expect(claimLabel(item("a", { claimedBy: "o".repeat(24) }), me)).toBe("claimed by a colleague");
   });
 
   it("counts the SLA down and past due", () => {

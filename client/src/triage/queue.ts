@@ -29,3 +29,10 @@ export function applyUpdate(items: readonly TriageItemView[], update: TriageUpda
 
 /** Time left to the SLA (negative when overdue). */
 export const slaLeftMs = (item: Pick<TriageItemView, "slaDueAt">, now: number): number => Date.parse(item.slaDueAt) - now;
+
+/** Who has the item, as the queue shows it: "you", a colleague by name, or nobody. */
+export function claimLabel(item: Pick<TriageItemView, "claimedBy" | "claimedByName">, me: { id: string }): string {
+  if (!item.claimedBy) return "unclaimed";
+  if (item.claimedBy === me.id) return "claimed by you";
+  return `claimed by ${item.claimedByName || "a colleague"}`;
+}

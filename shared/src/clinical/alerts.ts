@@ -16,6 +16,8 @@ export interface AlertView {
   acknowledgedBy?: string | null;
   /** `break_glass` notices to admins: the physician who opened the record, and until when. */
   actorId?: string;
+  /** Display name of that physician (staff, not patient PHI). */
+  actorName?: string;
   expiresAt?: string;
 }
 

@@ -34,7 +34,8 @@ export function createBreakGlassService(deps: { grants: BreakGlassModel; users: 
     // The record first, then the live grant: a grant never exists without its trail.
     const until = await access.grantBreakGlass(actor.userId, patientId, deps.ttlMs);
     target.reason = BREAK_GLASS_GRANTED;
-    const admins = await users.find({ role: "admin", active: true }, { _id: 1 }).lean();
+    // Admins are told who, by name (a staff name, not patient PHI; the plugin opens the sealed field).
+    const [admins, physician] = await Promise.all([users.find({ role: "admin", active: true }, { _id: 1 }).lean(), users.findById(actor.userId, { name: 1 })]);
     const alert: AlertView = {
       id: String(grant._id),
       patientId,
@@ -44,6 +45,7 @@ export function createBreakGlassService(deps: { grants: BreakGlassModel; users: 
       status: "open",
       occurrences: 1,
       actorId: actor.userId,
+      ...(physician?.name ? { actorName: physician.name } : {}),
       expiresAt: until.toISOString(),
     };
     notifier.toUsers(admins.map((a) => String(a._id)), "alert:new", { alert });

@@ -43,8 +43,9 @@ describe("break-glass access", () => {
     expect(expiresAt - Date.now()).toBeGreaterThan(0);
     expect(expiresAt - Date.now()).toBeLessThanOrEqual(TTL_MS);
     for (const n of await Promise.all(notices)) {
-      expect(n.alert).toMatchObject({ kind: "break_glass", patientId: t.patient.id, actorId: outsider.id, expiresAt: res.body.expiresAt });
+      expect(n.alert).toMatchObject({ kind: "break_glass", patientId: t.patient.id, actorId: outsider.id, actorName: outsider.name, expiresAt: res.body.expiresAt });
       expect(JSON.stringify(n.alert)).not.toContain("unconscious");
+      expect(JSON.stringify(n.alert)).not.toContain(t.patient.name);
     }
 
     // Access now works, and each access is audited as emergency access.

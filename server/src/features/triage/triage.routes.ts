@@ -6,7 +6,7 @@ import { parseInput } from "../../http/errors.js";
 import { metaOf, mustActor, requireAuth } from "../../http/request.js";
 import type { TriageService } from "./triage.service.js";
 
-/** `/api/triage` (support): the queue, and the acts on one conversation's item. Each act is audited. */
+/** `/api/triage` (support): the queue, and the acts on one conversation's item (release: also admins). Each act is audited. */
 export function createTriageRoutes(deps: { triage: TriageService; audit: AuditWriter }): Router {
   const { triage, audit } = deps;
   const router = Router();
@@ -23,6 +23,13 @@ export function createTriageRoutes(deps: { triage: TriageService; audit: AuditWr
   router.post("/:id/claim", async (req, res) => {
     const actor = mustActor(req);
     const item = await audited(audit, "triage:claim", actor, metaOf(req), { resource: "triage" }, (target) => triage.claim(actor, parseInput(objectIdSchema, req.params.id), target));
+    res.json({ item });
+  });
+
+  /** The claimer (or an admin) gives the claim back; the queue sees it live. */
+  router.post("/:id/release", async (req, res) => {
+    const actor = mustActor(req);
+    const item = await audited(audit, "triage:release", actor, metaOf(req), { resource: "triage" }, (target) => triage.release(actor, parseInput(objectIdSchema, req.params.id), target));
     res.json({ item });
   });
 

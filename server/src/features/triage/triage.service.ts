@@ -58,7 +58,7 @@ export interface TriageServiceDeps {
  * Support triage. Patient messages feed it (through a small chat hook): a red-flag
  * message enters the queue at once, a request too, and a plain message once it has
  * waited `slaMs` without a physician's reply. A physician's reply closes the episode.
- * Support claims, re-prioritises, routes to a physician of the care team (who is
+ * Support claims (and releases), re-prioritises, routes to a physician of the care team (who is
  * notified), or answers with a fixed canned response; every act is audited by the
  * route that calls it, and opening a message preview is an audited act of its own.
  */
@@ -71,17 +71,23 @@ export function createTriageService(deps: TriageServiceDeps) {
 
   const inQueue = (i: TriageItem, at: Date) => i.status === "open" || i.status === "routed" || (i.status === "pending" && i.slaDueAt <= at);
 
-  async function careTeamsOf(patientIds: string[]): Promise<Map<string, { id: string; name: string }[]>> {
-    const docs0 = patientIds.length ? await careTeams.find({ patientId: { $in: [...new Set(patientIds)].map((id) => new Types.ObjectId(id)) } }, { patientId: 1, physicianIds: 1 }).lean() : [];
-    const teams = new Map<string, string[]>(docs0.map((t) => [String(t.patientId), t.physicianIds.map(String)]));
-    const docIds = [...new Set([...teams.values()].flat())];
-    const docs = docIds.length ? await users.collection.find({ _id: { $in: docIds.map((id) => new Types.ObjectId(id)) } }, { projection: { name: 1 } }).toArray() : [];
-    const names = new Map(docs.map((u) => [String(u._id), cipher.open(u.name as string, aadFor("users", "name", u._id))]));
-    return new Map([...teams].map(([p, ids]) => [p, ids.map((id) => ({ id, name: names.get(id) ?? "" }))]));
+  /** Physician ids of each patient's care team. */
+  async function careTeamsOf(patientIds: string[]): Promise<Map<string, string[]>> {
+    const docs = patientIds.length ? await careTeams.find({ patientId: { $in: [...new Set(patientIds)].map((id) => new Types.ObjectId(id)) } }, { patientId: 1, physicianIds: 1 }).lean() : [];
+    return new Map(docs.map((t) => [String(t.patientId), t.physicianIds.map(String)]));
+  }
+
+  /** Display names of staff (physicians, support, admins: not patient PHI), opened from their sealed field. */
+  async function staffNames(ids: string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(ids)];
+    const docs = unique.length ? await users.collection.find({ _id: { $in: unique.map((id) => new Types.ObjectId(id)) } }, { projection: { name: 1 } }).toArray() : [];
+    return new Map(docs.map((u) => [String(u._id), cipher.open(u.name as string, aadFor("users", "name", u._id))]));
   }
 
   async function views(list: TriageItem[]): Promise<TriageItemView[]> {
     const teams = await careTeamsOf(list.map((i) => String(i.patientId)));
+    const claimers = list.flatMap((i) => (i.claimedBy ? [String(i.claimedBy)] : []));
+    const names = await staffNames([...[...teams.values()].flat(), ...claimers]);
     const at = now();
     return list.map((i) => ({
       conversationId: String(i._id),
@@ -94,8 +100,9 @@ export function createTriageService(deps: TriageServiceDeps) {
       slaDueAt: i.slaDueAt.toISOString(),
       slaBreached: i.slaDueAt <= at,
       claimedBy: i.claimedBy ? String(i.claimedBy) : null,
+      claimedByName: i.claimedBy ? (names.get(String(i.claimedBy)) ?? null) : null,
       routedTo: i.routedTo ? String(i.routedTo) : null,
-      careTeam: teams.get(String(i.patientId)) ?? [],
+      careTeam: (teams.get(String(i.patientId)) ?? []).map((id) => ({ id, name: names.get(id) ?? "" })),
     }));
   }
 
@@ -234,6 +241,30 @@ export function createTriageService(deps: TriageServiceDeps) {
     return (await views([next!]))[0]!;
   }
 
+  /**
+   * Give a claim back so a colleague can take the conversation. Only the claimer or an
+   * admin may (an admin frees the items of someone who left); releasing an unclaimed
+   * item changes nothing.
+   */
+  async function release(actor: Actor, conversationId: string, target: AuditTarget): Promise<TriageItemView> {
+    target.resource = "triage";
+    target.resourceId = conversationId;
+    requireRole(actor, "support", "admin");
+    const item = await items.findById(conversationId).lean();
+    if (!item || item.status === "closed") throw notFound("triage item");
+    target.patientId = String(item.patientId);
+    let changed = false;
+    const next = await update(item._id, (cur) => {
+      changed = false;
+      if (!cur.claimedBy) return null;
+      if (String(cur.claimedBy) !== actor.userId && actor.role !== "admin") throw forbidden();
+      changed = true;
+      return { claimedBy: null };
+    });
+    if (changed) await push([next!]);
+    return (await views([next!]))[0]!;
+  }
+
   async function setPriority(actor: Actor, conversationId: string, priority: TriagePriority, target: AuditTarget): Promise<TriageItemView> {
     const item = await loadLive(actor, conversationId, target);
     const next = await update(item._id, (cur) => (cur.priority === priority ? null : { priority, ...(cur.status === "pending" ? { status: "open" as const } : {}) }));
@@ -301,7 +332,7 @@ export function createTriageService(deps: TriageServiceDeps) {
     if (actor.role !== "support") throw forbidden();
   }
 
-  return { onMessage, list, claim, setPriority, route, answer, preview, sweep, start, stop, authorizeQueue };
+  return { onMessage, list, claim, release, setPriority, route, answer, preview, sweep, start, stop, authorizeQueue };
 }
 
 export type TriageService = ReturnType<typeof createTriageService>;

@@ -2,7 +2,7 @@ import type { ChatMessage, TriageItemView, TriageRoutedNotice, TriageUpdate } fr
 import { AFTER_HOURS_REPLY, SYSTEM_SENDER_ID } from "@glp1/shared";
 import { Types } from "mongoose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditSettled, type ClientSocket, connectSocket, emitAck, loginAgent, makeCareTeam, makeUser, nextEvent, type Person, sleep, startTestApp, type TestApp } from "../../test/harness.js";
+import { auditSettled, type ClientSocket, connectSocket, emitAck, loginAgent, makeCareTeam, makeUser, nextEvent, noEvent, type Person, sleep, startTestApp, type TestApp } from "../../test/harness.js";
 
 let app: TestApp;
 const open: ClientSocket[] = [];
@@ -28,6 +28,23 @@ async function say(a: TestApp, who: Person, conversationId: string, body: string
   if (!ack.ok) throw new Error(ack.error.code);
   s.close();
   return ack.data.message;
+}
+/** The first `triage:update` whose item for `conversationId` passes `match` (other pushes are skipped). */
+function updateFor(s: ClientSocket, conversationId: string, match: (i: TriageItemView) => boolean, timeoutMs = 5000): Promise<TriageItemView> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      s.off("triage:update", on);
+      reject(new Error("no matching triage:update"));
+    }, timeoutMs);
+    const on = (u: TriageUpdate) => {
+      const item = u.items.find((i) => i.conversationId === conversationId);
+      if (!item || !match(item)) return;
+      clearTimeout(timer);
+      s.off("triage:update", on);
+      resolve(item);
+    };
+    s.on("triage:update", on);
+  });
 }
 const queue = async (agent: Awaited<ReturnType<typeof loginAgent>>) => (await agent.get("/api/triage")).body.items as TriageItemView[];
 
@@ -153,6 +170,65 @@ describe("triage acts", () => {
     await auditSettled(app);
     const actions = (await app.db.models.audit.find({ patientId: new Types.ObjectId(t.patient.id), action: /^triage:/ }).lean()).map((e) => `${e.action}:${e.outcome}`);
     expect(actions).toEqual(expect.arrayContaining(["triage:claim:success", "triage:claim:failure", "triage:route:failure", "triage:route:success"]));
+  });
+
+  it("claim shows the claimer's name in the answer, the list and the live push", async () => {
+    const support = await makeUser(app, "support");
+    const agent = await loginAgent(app, support);
+    const watcher = await loginAgent(app, await makeUser(app, "support"));
+    const s = await sock(app, watcher.cookie);
+    expect(await emitAck(s, "triage:subscribe", {})).toEqual({ ok: true, data: {} });
+    const t = await makeCareTeam(app);
+    await say(app, t.patient, t.conversationId, "I fainted this morning");
+    const pushed = updateFor(s, t.conversationId, (i) => i.claimedBy !== null);
+    const res = await agent.post(`/api/triage/${t.conversationId}/claim`);
+    expect(res.status).toBe(200);
+    expect(res.body.item).toMatchObject({ claimedBy: support.id, claimedByName: support.name });
+    expect(await pushed).toMatchObject({ claimedBy: support.id, claimedByName: support.name });
+    expect((await queue(watcher)).find((i) => i.conversationId === t.conversationId)).toMatchObject({ claimedBy: support.id, claimedByName: support.name });
+    // Still nothing about the patient.
+    expect(JSON.stringify(res.body)).not.toContain(t.patient.name);
+  });
+
+  it("release: only the claimer or an admin; audited; the queue sees it live; a colleague may then claim", async () => {
+    const owner = await makeUser(app, "support");
+    const s1 = await loginAgent(app, owner);
+    const colleague = await makeUser(app, "support");
+    const s2 = await loginAgent(app, colleague);
+    const admin = await loginAgent(app, await makeUser(app, "admin"));
+    const t = await makeCareTeam(app);
+    await say(app, t.patient, t.conversationId, "Please send a refill to my pharmacy");
+    const live = await sock(app, s2.cookie);
+    expect(await emitAck(live, "triage:subscribe", {})).toEqual({ ok: true, data: {} });
+
+    expect((await s1.post(`/api/triage/${t.conversationId}/claim`)).status).toBe(200);
+    // Not the claimer, not an admin: refused, and nothing changes.
+    expect((await s2.post(`/api/triage/${t.conversationId}/release`)).status).toBe(403);
+    for (const who of [t.physician, t.patient]) expect((await (await loginAgent(app, who)).post(`/api/triage/${t.conversationId}/release`)).status).toBe(403);
+    expect((await queue(s2)).find((i) => i.conversationId === t.conversationId)).toMatchObject({ claimedBy: owner.id });
+
+    // The claimer releases: answered and pushed unclaimed.
+    const pushed = updateFor(live, t.conversationId, (i) => i.claimedBy === null);
+    const released = await s1.post(`/api/triage/${t.conversationId}/release`);
+    expect(released.status).toBe(200);
+    expect(released.body.item).toMatchObject({ conversationId: t.conversationId, claimedBy: null, claimedByName: null });
+    expect(await pushed).toMatchObject({ claimedBy: null, claimedByName: null });
+    // Releasing again changes nothing and pushes nothing.
+    const quiet = noEvent(live, "triage:update", 300);
+    expect((await s1.post(`/api/triage/${t.conversationId}/release`)).status).toBe(200);
+    expect(await quiet).toBe(true);
+
+    // A colleague can now claim it, and an admin can free it again.
+    expect((await s2.post(`/api/triage/${t.conversationId}/claim`)).body.item).toMatchObject({ claimedBy: colleague.id, claimedByName: colleague.name });
+    expect((await admin.post(`/api/triage/${t.conversationId}/release`)).body.item).toMatchObject({ claimedBy: null });
+    expect((await admin.post(`/api/triage/${new Types.ObjectId().toHexString()}/release`)).status).toBe(404);
+
+    await auditSettled(app);
+    const entries = await app.db.models.audit.find({ action: "triage:release", resourceId: t.conversationId }).lean();
+    expect(entries.map((e) => `${e.outcome}:${e.role}`)).toEqual(expect.arrayContaining(["denied:support", "denied:physician", "denied:patient", "success:support", "success:admin"]));
+    expect(entries.every((e) => e.resource === "triage")).toBe(true);
+    // Acts by support staff carry the patient reference (the refused patient/physician were stopped before the item was read).
+    expect(entries.filter((e) => e.role !== "physician" && e.role !== "patient").every((e) => String(e.patientId) === t.patient.id)).toBe(true);
   });
 
   it("a canned response lands in the chat history from the support user and answers a non-urgent item", async () => {
