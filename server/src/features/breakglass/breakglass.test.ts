@@ -98,5 +98,18 @@ describe("break-glass access", () => {
     expect(await emitAck(s, "metrics:subscribe", { patientId: t.patient.id })).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });
     await agent.post(`/api/patients/${t.patient.id}/break-glass`, { reason: REASON });
     expect(await emitAck(s, "metrics:subscribe", { patientId: t.patient.id })).toEqual({ ok: true, data: {} });
+    // While the grant lasts, the open feed gets the patient's readings…
+    const patient = await loginAgent(app, t.patient);
+    const got: unknown[] = [];
+    s.on("metrics:update", (p) => got.push(p));
+    await patient.post("/api/metrics", { readings: [{ kind: "weight", value: 90, unit: "kg", observedAt: new Date().toISOString() }] });
+    await sleep(300);
+    expect(got).toHaveLength(1);
+    // …and when it lapses, the feed closes without the physician doing anything.
+    await sleep(TTL_MS + 300);
+    await patient.post("/api/metrics", { readings: [{ kind: "weight", value: 89, unit: "kg", observedAt: new Date().toISOString() }] });
+    await sleep(300);
+    expect(got).toHaveLength(1);
+    expect(s.connected).toBe(true);
   });
 });

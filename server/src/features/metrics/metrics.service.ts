@@ -129,10 +129,14 @@ export function createMetricsService(deps: { readings: ReadingModel; alerts: Ale
     return docs.map(toReading);
   }
 
-  /** May this user watch the patient's live feed? (The socket door joins the room.) */
-  async function authorizeFeed(actor: Actor, patientId: string, target: AuditTarget): Promise<void> {
+  /**
+   * May this user watch the patient's live feed? (The socket door joins the room.) Under
+   * break-glass, the watch must end with the grant: `until` says when.
+   */
+  async function authorizeFeed(actor: Actor, patientId: string, target: AuditTarget): Promise<{ until: Date | null }> {
     target.resource = "reading";
-    await access.assertPatientAccess(actor, patientId, target);
+    const basis = await access.assertPatientAccess(actor, patientId, target);
+    return { until: basis === "break_glass" ? await access.breakGlassUntil(actor.userId, patientId) : null };
   }
 
   return { report, query, authorizeFeed, evaluate };

@@ -10,8 +10,15 @@ export function metricsSocketHandlers(metrics: MetricsService): Pick<EventHandle
       schema: z.strictObject({ patientId: objectIdSchema }),
       resource: "reading",
       async run({ actor, socket }, input, target) {
-        await metrics.authorizeFeed(actor, input.patientId, target);
-        await socket.join(rooms.patient(input.patientId));
+        const { until } = await metrics.authorizeFeed(actor, input.patientId, target);
+        const room = rooms.patient(input.patientId);
+        await socket.join(room);
+        // Break-glass access ends on time for a feed already open too: leave the room then.
+        if (until) {
+          const timer = setTimeout(() => void socket.leave(room), Math.max(0, until.getTime() - Date.now()));
+          timer.unref();
+          socket.once("disconnect", () => clearTimeout(timer));
+        }
         return {};
       },
     },
