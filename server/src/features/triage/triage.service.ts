@@ -25,6 +25,7 @@ import { aadFor, type FieldCipher } from "../../infra/crypto/fieldCipher.js";
 import type { Logger } from "../../infra/logger.js";
 import type { Notifier } from "../../realtime/notifier.js";
 import { rooms } from "../../realtime/rooms.js";
+import { countMessage } from "../chat/counters.js";
 import { type Conversation, type ConversationModel, type MessageModel, toChatMessage } from "../chat/chat.model.js";
 import { clinicOpen, nightKey } from "./hours.js";
 import type { TriageItem, TriageModel } from "./triage.model.js";
@@ -116,9 +117,9 @@ export function createTriageService(deps: TriageServiceDeps) {
   }
 
   /** Compare-and-set on `version`; `change` returns the fields to set, or null to leave the item as it is. */
-  async function update(id: Types.ObjectId, change: (i: TriageItem) => Partial<TriageItem> | null): Promise<TriageItem | null> {
+  async function update(id: Types.ObjectId, change: (i: TriageItem) => Partial<TriageItem> | null, known?: TriageItem): Promise<TriageItem | null> {
     for (let attempt = 0; attempt < 10; attempt++) {
-      const cur = await items.findById(id).lean();
+      const cur = attempt === 0 && known ? known : await items.findById(id).lean();
       if (!cur) return null;
       const set = change(cur);
       if (!set) return cur;
@@ -137,7 +138,7 @@ export function createTriageService(deps: TriageServiceDeps) {
       if ((err as { code?: number }).code === 11000) return null; // already sent (the after-hours reply, once a night)
       throw err;
     }
-    await conversations.updateOne({ _id: conv._id }, { $max: { lastMessageAt: doc.createdAt } });
+    await countMessage({ conversations }, conv, doc);
     const message = toChatMessage(doc);
     notifier.toRoom([rooms.conversation(String(conv._id)), rooms.user(String(conv.patientId)), rooms.user(String(conv.physicianId))], "chat:message", { message });
     return message;
@@ -160,12 +161,18 @@ export function createTriageService(deps: TriageServiceDeps) {
       routedTo: null,
       updatedAt: now(),
     });
-    let item: TriageItem | null;
-    try {
-      const created = await items.create({ _id: conv._id, ...fresh(), version: 1 });
-      item = created.toObject();
-    } catch (err) {
-      if ((err as { code?: number }).code !== 11000) throw err;
+    let item: TriageItem | null = null;
+    // Most messages land in a conversation that already has its item: read first (a read
+    // is cheaper than an insert the unique _id refuses), create only when there is none.
+    const existing = await items.findById(conv._id).lean();
+    if (!existing) {
+      try {
+        item = (await items.create({ _id: conv._id, ...fresh(), version: 1 })).toObject();
+      } catch (err) {
+        if ((err as { code?: number }).code !== 11000) throw err; // created meanwhile: update it below
+      }
+    }
+    if (!item) {
       item = await update(conv._id, (cur) => {
         if (cur.status === "closed") return fresh();
         const stronger = CATEGORY_RANK[cls.category] < CATEGORY_RANK[cur.category];
@@ -177,7 +184,7 @@ export function createTriageService(deps: TriageServiceDeps) {
           // A new red flag puts even a routed conversation back in front of support.
           ...(cls.category === "red_flag" ? { status: "open" as const, slaDueAt: new Date(at.getTime() + urgentSlaMs) } : cls.category === "request" && cur.status === "pending" ? { status: "open" as const } : {}),
         };
-      });
+      }, existing ?? undefined);
     }
     if (item) await push([item]);
     if (!clinicOpen(options.clinicHours, at)) await afterHours(conv, at);

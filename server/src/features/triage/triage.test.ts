@@ -240,8 +240,12 @@ describe("triage acts", () => {
     expect(res.status).toBe(200);
     expect(res.body.item).toBeNull();
     expect((await agent.post(`/api/triage/${t.conversationId}/respond`, { responseId: "free text please" })).status).toBe(400);
-    const history = (await (await loginAgent(app, t.patient)).get(`/api/conversations/${t.conversationId}/messages`)).body.messages as ChatMessage[];
+    const patientAgent = await loginAgent(app, t.patient);
+    const history = (await patientAgent.get(`/api/conversations/${t.conversationId}/messages`)).body.messages as ChatMessage[];
     expect(history.at(-1)).toMatchObject({ senderId: support.id });
+    // It is unread for the patient (and for the physician, who did not write it either).
+    expect((await patientAgent.get("/api/conversations")).body.conversations[0].unread).toBe(1);
+    expect((await (await loginAgent(app, t.physician)).get("/api/conversations")).body.conversations[0].unread).toBe(2);
     expect(history.at(-1)!.body).toMatch(/contact you/);
     expect((await queue(agent)).some((i) => i.conversationId === t.conversationId)).toBe(false);
   });
