@@ -238,6 +238,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   // Anomaly detection hears of every committed audit batch; its windows live in Redis (several nodes).
   const anomalyDetector = createAnomalyDetector({
     anomalies: models.anomalies,
+    audit: models.audit,
     users: models.users,
     redis,
     namespace: config.namespace,
@@ -247,6 +248,9 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     rules: config.anomalyRules,
   });
   const stopAnomalyDetection = audit.onCommitted(anomalyDetector.observe);
+  // This node's chain is followed; entries a crashed node stored but never examined are examined here.
+  await anomalyDetector.track(audit.chainId);
+  void anomalyDetector.recover().catch((err: unknown) => logger.warn({ err }, "anomaly recovery failed"));
   const anomalies = createAnomalyService({ anomalies: models.anomalies, detector: anomalyDetector });
   const disclosures = createDisclosureService({ audit: models.audit, users: models.users });
   const training = createTrainingService({ training: models.trainingRecords, users: models.users });

@@ -1,6 +1,7 @@
 import { type AnomalyRule, type AnomalyView, BREAK_GLASS_AUDIT_REASON } from "@glp1/shared";
 import type { Redis } from "ioredis";
 import { Types } from "mongoose";
+import type { AuditModel } from "../../audit/audit.model.js";
 import type { StoredAuditEntry } from "../../audit/audit.writer.js";
 import type { UserModel } from "../../auth/user.model.js";
 import type { ClinicHours } from "../../config/config.js";
@@ -44,6 +45,8 @@ interface Finding {
 
 export interface AnomalyDetectorDeps {
   anomalies: AnomalyModel;
+  /** The stored trail, read when entries of a crashed node's chain were never examined. */
+  audit?: AuditModel;
   users: UserModel;
   redis: Redis;
   namespace: string;
@@ -169,13 +172,77 @@ export function createAnomalyDetector(deps: AnomalyDetectorDeps) {
 
   const running = new Set<Promise<void>>();
   let closed = false;
+  /** Batches are examined one after another, so "examined up to seq" is a true mark. */
+  let tail: Promise<void> = Promise.resolve();
 
-  /** Evaluate one committed batch, in order. Errors are logged; detection never blocks the audit. */
+  /**
+   * Evaluate one committed batch, in order. Errors are logged; detection never blocks the
+   * audit. Once examined, the chain's mark moves to the batch's last entry.
+   */
   function observe(entries: readonly StoredAuditEntry[]): Promise<void> {
     if (closed) return Promise.resolve();
-    const run = evaluate(entries).finally(() => running.delete(run));
+    const run = (tail = tail.then(async () => {
+      await evaluate(entries);
+      const last = entries.at(-1);
+      if (last && tracked.has(last.chainId)) await redis.set(markKey(last.chainId), String(last.seq)).catch(() => undefined);
+    })).finally(() => running.delete(run));
     running.add(run);
     return run;
+  }
+
+  // ---- crash recovery: entries stored but never examined (the node died in between) ----
+  const chainsKey = `${namespace}:anom:chains`;
+  const markKey = (chainId: string) => `${namespace}:anom:mark:${chainId}`;
+  const aliveKey = (chainId: string) => `${namespace}:anom:alive:${chainId}`;
+  const lockKey = (chainId: string) => `${namespace}:anom:recover:${chainId}`;
+  const CHAIN_ALIVE_MS = 30_000;
+  const RECOVER_PAGE = 2000;
+  const tracked = new Set<string>();
+  let heartbeat: NodeJS.Timeout | null = null;
+
+  /**
+   * Follow this node's audit chain: it is announced (with a heartbeat), and its examined
+   * mark kept, so that if the node dies another one examines what it left.
+   */
+  async function track(chainId: string, opts: { recoverEveryMs?: number } = {}): Promise<void> {
+    tracked.add(chainId);
+    const beat = () => redis.set(aliveKey(chainId), "1", "PX", CHAIN_ALIVE_MS);
+    await redis.multi().sadd(chainsKey, chainId).set(markKey(chainId), "-1", "NX").exec();
+    await beat();
+    heartbeat = setInterval(() => {
+      void beat().catch(() => undefined);
+      void recover().catch((err: unknown) => logger.warn({ err }, "anomaly recovery failed"));
+    }, opts.recoverEveryMs ?? CHAIN_ALIVE_MS / 3);
+    heartbeat.unref();
+  }
+
+  /**
+   * Examine the unexamined tail of every chain whose writer is gone (its heartbeat lapsed),
+   * one node per chain at a time; a finished chain is forgotten. Returns how many entries
+   * were examined. Re-examining an entry is harmless for the windowed rules (their window
+   * members are keyed by entry or patient); a one-off rule may count it twice.
+   */
+  async function recover(): Promise<number> {
+    if (!deps.audit || closed) return 0;
+    let examined = 0;
+    for (const chainId of await redis.smembers(chainsKey)) {
+      if (tracked.has(chainId) || (await redis.exists(aliveKey(chainId)))) continue;
+      if ((await redis.set(lockKey(chainId), "1", "PX", 60_000, "NX")) !== "OK") continue;
+      try {
+        const mark = Number((await redis.get(markKey(chainId))) ?? -1);
+        const rows = (await deps.audit.find({ chainId, seq: { $gt: mark } }).sort({ seq: 1 }).limit(RECOVER_PAGE).lean()) as StoredAuditEntry[];
+        if (rows.length > 0) {
+          await evaluate(rows);
+          examined += rows.length;
+          await redis.set(markKey(chainId), String(rows.at(-1)!.seq));
+          logger.info({ chainId, entries: rows.length }, "examined audit entries a stopped node left");
+        }
+        if (rows.length < RECOVER_PAGE) await redis.multi().srem(chainsKey, chainId).del(markKey(chainId)).exec();
+      } finally {
+        await redis.del(lockKey(chainId));
+      }
+    }
+    return examined;
   }
 
   async function evaluate(entries: readonly StoredAuditEntry[]): Promise<void> {
@@ -196,10 +263,17 @@ export function createAnomalyDetector(deps: AnomalyDetectorDeps) {
     await redis.del(windowKey(rule, subject));
   }
 
-  /** Stop taking batches and wait for those being evaluated (before Redis closes). */
+  /**
+   * Stop taking batches and wait for those being evaluated (before Redis closes). A chain
+   * that ends cleanly is forgotten; one that does not is left for recovery.
+   */
   async function close(): Promise<void> {
     closed = true;
+    if (heartbeat) clearInterval(heartbeat);
     while (running.size > 0) await Promise.allSettled([...running]);
+    for (const chainId of tracked) {
+      await redis.multi().srem(chainsKey, chainId).del(markKey(chainId), aliveKey(chainId)).exec().catch(() => undefined);
+    }
   }
 
   /** Wait until every batch handed over so far has been evaluated (tests). */
@@ -207,7 +281,7 @@ export function createAnomalyDetector(deps: AnomalyDetectorDeps) {
     while (running.size > 0) await Promise.allSettled([...running]);
   }
 
-  return { observe, reset, close, settled, rules: rules as Readonly<AnomalyRules> };
+  return { observe, track, recover, reset, close, settled, rules: rules as Readonly<AnomalyRules> };
 }
 
 export type AnomalyDetector = ReturnType<typeof createAnomalyDetector>;

@@ -203,4 +203,44 @@ describe("anomaly detector (several nodes, clinic hours)", () => {
     expect(Date.parse(found[0]!.windowEnd.toISOString()) - found[0]!.windowStart.getTime()).toBe(60 * 60_000);
     expect(pushes).toEqual(["anomaly:new"]);
   });
+
+  it("examines what a node that died stored but never examined, once, on another node", async () => {
+    const ns = `${app.dbName}-r${randomBytes(2).toString("hex")}`;
+    const pushes: string[] = [];
+    const withAudit = () =>
+      createAnomalyDetector({
+        anomalies: app.db.models.anomalies,
+        audit: app.db.models.audit,
+        users: app.db.models.users,
+        redis: app.redis,
+        namespace: ns,
+        notifier: { toUsers: (_ids, event) => void pushes.push(event) },
+        logger: app.logger,
+        clinicHours: { openMinute: 0, closeMinute: 24 * 60, days: [0, 1, 2, 3, 4, 5, 6], timeZone: "UTC" },
+      });
+    const dying = withAudit();
+    const survivor = withAudit();
+    const chainId = `dead-${randomBytes(3).toString("hex")}`;
+    await dying.track(chainId, { recoverEveryMs: 3_600_000 });
+    await survivor.track(`alive-${randomBytes(3).toString("hex")}`, { recoverEveryMs: 3_600_000 });
+    const user = oid();
+    // It examined its first 10 entries, then stored 30 more and died before examining them.
+    const rows = Array.from({ length: 40 }, (_, i) => entry(user, { chainId, seq: i, hash: `h${i}` }));
+    await app.db.models.audit.collection.insertMany(rows.map((r) => ({ ...r })));
+    await dying.observe(rows.slice(0, 10));
+    expect(await anomaliesOf("bulk_patient_reads", user)).toEqual([]);
+    // While its heartbeat lasts, nobody touches its chain.
+    expect(await survivor.recover()).toBe(0);
+    await app.redis.del(`${ns}:anom:alive:${chainId}`); // the heartbeat lapses
+    expect(await survivor.recover()).toBe(30);
+    const found = await anomaliesOf("bulk_patient_reads", user);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.count).toBe(40);
+    expect(pushes).toEqual(["anomaly:new"]);
+    // Done with that chain: it is forgotten, and nothing is examined twice.
+    expect(await survivor.recover()).toBe(0);
+    expect(await app.redis.sismember(`${ns}:anom:chains`, chainId)).toBe(0);
+    await survivor.close();
+    expect(await app.redis.scard(`${ns}:anom:chains`)).toBe(0); // a clean stop leaves nothing to recover
+  });
 });
