@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import session from "express-session";
 import { Redis } from "ioredis";
 import mongoose, { type Connection } from "mongoose";
-import { createAuditModel } from "./audit/audit.model.js";
+import { createAuditModel, readChainAfter } from "./audit/audit.model.js";
 import { createAuditRoutes } from "./audit/audit.routes.js";
 import { AuditWriter } from "./audit/audit.writer.js";
 import { createAuthRoutes } from "./auth/auth.routes.js";
@@ -238,7 +238,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   // Anomaly detection hears of every committed audit batch; its windows live in Redis (several nodes).
   const anomalyDetector = createAnomalyDetector({
     anomalies: models.anomalies,
-    audit: models.audit,
+    readChain: (chainId, afterSeq, limit) => readChainAfter(models.audit, chainId, afterSeq, limit),
     users: models.users,
     redis,
     namespace: config.namespace,

@@ -54,3 +54,8 @@ export type AuditModel = Model<AuditEntry>;
 export function createAuditModel(conn: Connection): AuditModel {
   return (conn.models.AuditEntry as AuditModel | undefined) ?? conn.model<AuditEntry>("AuditEntry", auditSchema);
 }
+
+/** Entries of one chain after `afterSeq`, in order (reading only: the anomaly detector's recovery). */
+export async function readChainAfter(model: AuditModel, chainId: string, afterSeq: number, limit: number): Promise<AuditEntry[]> {
+  return (await model.find({ chainId, seq: { $gt: afterSeq } }).sort({ seq: 1 }).limit(limit).lean()) as AuditEntry[];
+}

@@ -37,6 +37,9 @@ export interface Message {
   createdAt: Date;
 }
 
+/** Who a conversation is between: fixed for its whole life, so safe to cache. */
+export type ConversationRef = Pick<Conversation, "_id" | "patientId" | "physicianId">;
+
 export type ConversationModel = Model<Conversation>;
 export type MessageModel = Model<Message>;
 export type MessageDoc = HydratedDocument<Message>;

@@ -4,13 +4,13 @@ import type { Actor, AuditTarget } from "../../audit/audited.js";
 import { assertParticipant } from "../../auth/policy.js";
 import type { UserModel } from "../../auth/user.model.js";
 import { AppError, forbidden, notFound } from "../../http/errors.js";
-import { type Conversation, type ConversationModel, type MessageModel, toChatMessage } from "./chat.model.js";
+import { type ConversationModel, type ConversationRef, type MessageModel, toChatMessage } from "./chat.model.js";
 import { countMessage, markReadCounted, sideOf, unreadOf } from "./counters.js";
 
 /** Other features that follow the chat (triage, the dashboard); called after the act is stored. */
 export interface ChatHooks {
-  afterSend?: (conv: Conversation, message: ChatMessage) => Promise<void>;
-  afterRead?: (conv: Conversation, readerId: string) => Promise<void>;
+  afterSend?: (conv: ConversationRef, message: ChatMessage) => Promise<void>;
+  afterRead?: (conv: ConversationRef, readerId: string) => Promise<void>;
 }
 
 export interface ChatServiceDeps {
@@ -27,10 +27,26 @@ export interface ChatServiceDeps {
 export function createChatService(deps: ChatServiceDeps) {
   const { users, conversations, messages } = deps;
 
-  async function openConversation(actor: Actor, conversationId: string, target: AuditTarget): Promise<Conversation> {
+  /**
+   * Who each conversation is between never changes, so it is looked up once per node
+   * (a bounded map, oldest out first): every chat event needs it for authorization.
+   */
+  const participants = new Map<string, ConversationRef>();
+  async function findConversation(conversationId: string): Promise<ConversationRef | null> {
+    const hit = participants.get(conversationId);
+    if (hit) return hit;
+    const conv = await conversations.findById(conversationId, { patientId: 1, physicianId: 1 }).lean();
+    if (!conv) return null;
+    const ref: ConversationRef = { _id: conv._id, patientId: conv.patientId, physicianId: conv.physicianId };
+    participants.set(conversationId, ref);
+    if (participants.size > 20_000) participants.delete(participants.keys().next().value!);
+    return ref;
+  }
+
+  async function openConversation(actor: Actor, conversationId: string, target: AuditTarget): Promise<ConversationRef> {
     target.resource = "conversation";
     target.resourceId = conversationId;
-    const conv = await conversations.findById(conversationId).lean();
+    const conv = await findConversation(conversationId);
     // An unknown id gets the same answer as someone else's, so ids cannot be probed.
     if (!conv) throw forbidden();
     target.patientId = String(conv.patientId);
@@ -39,7 +55,7 @@ export function createChatService(deps: ChatServiceDeps) {
   }
 
   /** The other participant(s) of a conversation, who receive its pushes. */
-  const recipientsOf = (conv: Conversation, actor: Actor) =>
+  const recipientsOf = (conv: ConversationRef, actor: Actor) =>
     [String(conv.patientId), String(conv.physicianId)].filter((id) => id !== actor.userId);
 
   async function list(actor: Actor): Promise<ConversationSummary[]> {

@@ -18,11 +18,16 @@ export function chatSocketHandlers(chat: ChatService): Pick<EventHandlers, "chat
     "chat:send": {
       schema: chatSendSchema,
       resource: "conversation",
-      async run({ actor, io, disclose }, input, target) {
+      async run({ actor, io, disclose, afterAudit }, input, target) {
         const { message, recipients } = await chat.send(actor, input, target);
-        // Stored (and about to be audited) before anyone sees it; each recipient's copy is a disclosure.
-        await disclose(recipients, { action: "chat:message", resource: "message", resourceId: message.id, patientId: target.patientId ?? null });
-        io.to([rooms.conversation(input.conversationId), rooms.user(actor.userId), ...recipients.map(rooms.user)]).emit("chat:message", { message });
+        // Each recipient's copy is a disclosure. Queued now, stored with the act's own entry;
+        // nobody sees the message before both are stored.
+        const disclosed = disclose(recipients, { action: "chat:message", resource: "message", resourceId: message.id, patientId: target.patientId ?? null });
+        disclosed.catch(() => undefined); // awaited below; the act's failure may come first
+        afterAudit(async () => {
+          await disclosed;
+          io.to([rooms.conversation(input.conversationId), rooms.user(actor.userId), ...recipients.map(rooms.user)]).emit("chat:message", { message });
+        });
         return { message };
       },
     },

@@ -1,5 +1,5 @@
 import type { Types } from "mongoose";
-import type { Conversation, ConversationModel, MessageModel } from "./chat.model.js";
+import type { Conversation, ConversationModel, ConversationRef, MessageModel } from "./chat.model.js";
 
 /**
  * Unread counts without counting messages on every read of them. Each conversation keeps,
@@ -11,13 +11,13 @@ import type { Conversation, ConversationModel, MessageModel } from "./chat.model
 
 type Side = "patient" | "physician";
 
-const inc = (conv: Conversation, senderId: string) => ({
+const inc = (conv: ConversationRef, senderId: string) => ({
   toPhysician: senderId === String(conv.physicianId) ? 0 : 1,
   toPatient: senderId === String(conv.patientId) ? 0 : 1,
 });
 
 /** Which side of the conversation `userId` is on (null: neither, e.g. support). */
-export function sideOf(conv: Conversation, userId: string): Side | null {
+export function sideOf(conv: ConversationRef, userId: string): Side | null {
   if (String(conv.patientId) === userId) return "patient";
   if (String(conv.physicianId) === userId) return "physician";
   return null;
@@ -39,7 +39,7 @@ export function unreadOf(conv: Partial<Conversation>, side: Side): number {
  */
 export async function countMessage(
   deps: { conversations: ConversationModel },
-  conv: Conversation,
+  conv: ConversationRef,
   msg: { _id: Types.ObjectId; senderId: Types.ObjectId | string; createdAt: Date },
 ): Promise<void> {
   await deps.conversations.collection.updateOne(
@@ -55,7 +55,7 @@ export async function countMessage(
  */
 export async function markReadCounted(
   deps: { conversations: ConversationModel; messages: MessageModel },
-  conv: Conversation,
+  conv: ConversationRef,
   side: Side,
   msg: { _id: Types.ObjectId },
 ): Promise<void> {

@@ -1,7 +1,6 @@
 import { type AnomalyRule, type AnomalyView, BREAK_GLASS_AUDIT_REASON } from "@glp1/shared";
 import type { Redis } from "ioredis";
 import { Types } from "mongoose";
-import type { AuditModel } from "../../audit/audit.model.js";
 import type { StoredAuditEntry } from "../../audit/audit.writer.js";
 import type { UserModel } from "../../auth/user.model.js";
 import type { ClinicHours } from "../../config/config.js";
@@ -45,8 +44,8 @@ interface Finding {
 
 export interface AnomalyDetectorDeps {
   anomalies: AnomalyModel;
-  /** The stored trail, read when entries of a crashed node's chain were never examined. */
-  audit?: AuditModel;
+  /** Reads a chain's stored entries after a seq (when a crashed node's were never examined). */
+  readChain?: (chainId: string, afterSeq: number, limit: number) => Promise<StoredAuditEntry[]>;
   users: UserModel;
   redis: Redis;
   namespace: string;
@@ -223,14 +222,14 @@ export function createAnomalyDetector(deps: AnomalyDetectorDeps) {
    * members are keyed by entry or patient); a one-off rule may count it twice.
    */
   async function recover(): Promise<number> {
-    if (!deps.audit || closed) return 0;
+    if (!deps.readChain || closed) return 0;
     let examined = 0;
     for (const chainId of await redis.smembers(chainsKey)) {
       if (tracked.has(chainId) || (await redis.exists(aliveKey(chainId)))) continue;
       if ((await redis.set(lockKey(chainId), "1", "PX", 60_000, "NX")) !== "OK") continue;
       try {
         const mark = Number((await redis.get(markKey(chainId))) ?? -1);
-        const rows = (await deps.audit.find({ chainId, seq: { $gt: mark } }).sort({ seq: 1 }).limit(RECOVER_PAGE).lean()) as StoredAuditEntry[];
+        const rows = await deps.readChain(chainId, mark, RECOVER_PAGE);
         if (rows.length > 0) {
           await evaluate(rows);
           examined += rows.length;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AnomalyRule, AnomalyView } from "@glp1/shared";
 import { Types } from "mongoose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readChainAfter } from "../../audit/audit.model.js";
 import type { StoredAuditEntry } from "../../audit/audit.writer.js";
 import { Agent, auditSettled, connectSocket, loginAgent, makeCareTeam, makeUser, nextEvent, noEvent, sleep, startTestApp, type TestApp } from "../../test/harness.js";
 import { createAnomalyDetector } from "./anomalies.detector.js";
@@ -210,7 +211,7 @@ describe("anomaly detector (several nodes, clinic hours)", () => {
     const withAudit = () =>
       createAnomalyDetector({
         anomalies: app.db.models.anomalies,
-        audit: app.db.models.audit,
+        readChain: (chainId, afterSeq, limit) => readChainAfter(app.db.models.audit, chainId, afterSeq, limit),
         users: app.db.models.users,
         redis: app.redis,
         namespace: ns,

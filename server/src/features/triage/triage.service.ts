@@ -26,7 +26,7 @@ import type { Logger } from "../../infra/logger.js";
 import type { Notifier } from "../../realtime/notifier.js";
 import { rooms } from "../../realtime/rooms.js";
 import { countMessage } from "../chat/counters.js";
-import { type Conversation, type ConversationModel, type MessageModel, toChatMessage } from "../chat/chat.model.js";
+import { type ConversationModel, type ConversationRef, type MessageModel, toChatMessage } from "../chat/chat.model.js";
 import { clinicOpen, nightKey } from "./hours.js";
 import type { TriageItem, TriageModel } from "./triage.model.js";
 
@@ -130,7 +130,7 @@ export function createTriageService(deps: TriageServiceDeps) {
   }
 
   /** Post a message into a conversation as someone who is not a participant (support, or the clinic itself). */
-  async function post(conv: Conversation, senderId: string, clientId: string, body: string): Promise<ChatMessage | null> {
+  async function post(conv: ConversationRef, senderId: string, clientId: string, body: string): Promise<ChatMessage | null> {
     let doc;
     try {
       doc = await messages.create({ conversationId: conv._id, senderId, body, clientId });
@@ -145,7 +145,7 @@ export function createTriageService(deps: TriageServiceDeps) {
   }
 
   /** Chat hook: a patient wrote in `conv`. */
-  async function onPatientMessage(conv: Conversation, message: ChatMessage): Promise<void> {
+  async function onPatientMessage(conv: ConversationRef, message: ChatMessage): Promise<void> {
     const cls = classifyPatientMessage(message.body);
     const at = new Date(message.createdAt);
     const fresh = (): Omit<TriageItem, "_id" | "version"> => ({
@@ -190,7 +190,7 @@ export function createTriageService(deps: TriageServiceDeps) {
     if (!clinicOpen(options.clinicHours, at)) await afterHours(conv, at);
   }
 
-  async function afterHours(conv: Conversation, at: Date): Promise<void> {
+  async function afterHours(conv: ConversationRef, at: Date): Promise<void> {
     const clientId = `afterhours-${String(conv._id)}-${nightKey(options.clinicHours, at)}`;
     const sent = await post(conv, SYSTEM_SENDER_ID, clientId, AFTER_HOURS_REPLY);
     if (sent) {
@@ -199,13 +199,13 @@ export function createTriageService(deps: TriageServiceDeps) {
   }
 
   /** Chat hook: the physician replied; the episode is over. */
-  async function onPhysicianMessage(conv: Conversation): Promise<void> {
+  async function onPhysicianMessage(conv: ConversationRef): Promise<void> {
     const item = await update(conv._id, (cur) => (LIVE.includes(cur.status as (typeof LIVE)[number]) ? { status: "closed" } : null));
     if (item?.status === "closed") await push([item]);
   }
 
   /** Chat hook for every new message: who wrote decides what happens. */
-  async function onMessage(conv: Conversation, message: ChatMessage): Promise<void> {
+  async function onMessage(conv: ConversationRef, message: ChatMessage): Promise<void> {
     try {
       if (message.senderId === String(conv.patientId)) await onPatientMessage(conv, message);
       else if (message.senderId === String(conv.physicianId)) await onPhysicianMessage(conv);
