@@ -325,6 +325,12 @@ async function main(): Promise<void> {
   const opts: Options = { base, password: process.env.DEMO_PASSWORD ?? DEFAULT_DEMO_PASSWORD };
   const stats = new Stats();
 
+  // Nothing listening is the usual first mistake (a demo on another PORT): say so plainly.
+  try {
+    await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) });
+  } catch {
+    throw new Error(`nothing answers at ${base}. Start the demo first (npm run demo), or point at it: PORT=<its port> npm run simulate, or --url http://host:port`);
+  }
   say(`Signing in ${count} demo patient(s) at ${base}…`);
   const emails = Array.from({ length: count }, (_, k) => `patient${first + k}@demo.test`);
   const patients = await signIn(opts, emails, stats);
