@@ -39,7 +39,7 @@ type Log = (line: string) => void;
 
 export const FERRETDB_VERSION = "v1.24.2";
 /** Marks our patched build (see patchSerializedWrites, patchIndexPushdown); a binary without it is rebuilt. */
-const FERRETDB_PACKAGE = "glp1-serialized-writes-1+index-pushdown-1";
+const FERRETDB_PACKAGE = "glp1-serialized-writes-1+index-pushdown-2";
 /** Database name put in the URIs of embedded databases. */
 export const DEFAULT_DB_NAME = "glp1";
 
@@ -403,8 +403,9 @@ import (
 // Stock v1.24 pushes down only a filter that is exactly {_id: <string or ObjectId>};
 // everything else is a full scan. This pushes down, ANDed:
 //   - _id equal to, or $in a list of, strings/ObjectIds, whatever other keys the filter has;
-//   - a top-level field equal to, or $in a list of, strings/ObjectIds, when an index
-//     starts with that field (the expression matches the index's, so SQLite uses it).
+//   - a top-level field equal to, or $in a list of, strings/ObjectIds, when some index
+//     holds that field (the expression matches the index's, so SQLite can use it: the
+//     first field picks the index, the others narrow it or filter in SQLite, not in Go).
 //
 // The handler filters every returned document again with the full filter, so the clause
 // only needs to return a superset. It does, except for a field that holds an array (MongoDB
@@ -418,12 +419,11 @@ func glp1PushdownWhere(meta *metadata.Collection, filter *types.Document) (strin
 \tindexed := map[string]bool{}
 \tarrays := map[string]bool{}
 \tfor _, idx := range meta.Settings.Indexes {
-\t\tif len(idx.Key) == 0 {
-\t\t\tcontinue
-\t\t}
-\t\tindexed[idx.Key[0].Field] = true
-\t\tif strings.Contains(idx.Name, "multikey") {
-\t\t\tarrays[idx.Key[0].Field] = true
+\t\tfor _, key := range idx.Key {
+\t\t\tindexed[key.Field] = true
+\t\t\tif strings.Contains(idx.Name, "multikey") {
+\t\t\t\tarrays[key.Field] = true
+\t\t\t}
 \t\t}
 \t}
 
