@@ -1,22 +1,28 @@
-import { Suspense, lazy, useState, useSyncExternalStore } from "react";
+import { useState, useSyncExternalStore } from "react";
 import { AppHeader } from "./components/AppHeader.js";
 import { IdleWarning } from "./components/IdleWarning.js";
+import { lazyScreen } from "./components/LazyScreen.js";
 import type { SessionController } from "./session.js";
 import { LoginPage } from "./views/LoginPage.js";
 import { PatientView } from "./views/PatientView.js";
 import { PhysicianView } from "./views/PhysicianView.js";
-
-// Staff screens load on first use: patients never download them.
-const TriageView = lazy(() => import("./triage/TriageView.js").then((m) => ({ default: m.TriageView })));
-const AdminView = lazy(() => import("./admin/AdminView.js").then((m) => ({ default: m.AdminView })));
-const BreakGlassToasts = lazy(() => import("./admin/BreakGlassToasts.js").then((m) => ({ default: m.BreakGlassToasts })));
-const SecurityPage = lazy(() => import("./security/SecurityPage.js").then((m) => ({ default: m.SecurityPage })));
 
 const loading = (
   <main className="page-message" id="main" aria-busy="true">
     <p className="muted">Loading…</p>
   </main>
 );
+
+// Staff screens load on first use: patients never download them. A chunk that fails to
+// download (offline) shows a message with Retry in place of the screen, not a blank page.
+const TriageView = lazyScreen(() => import("./triage/TriageView.js").then((m) => m.TriageView), { fallback: loading, name: "TriageView" });
+const AdminView = lazyScreen(() => import("./admin/AdminView.js").then((m) => m.AdminView), { fallback: loading, name: "AdminView" });
+const BreakGlassToasts = lazyScreen(() => import("./admin/BreakGlassToasts.js").then((m) => m.BreakGlassToasts), {
+  fallback: null,
+  quiet: true,
+  name: "BreakGlassToasts",
+});
+const SecurityPage = lazyScreen(() => import("./security/SecurityPage.js").then((m) => m.SecurityPage), { fallback: loading, name: "SecurityPage" });
 
 export function App({ session }: { session: SessionController }) {
   const state = useSyncExternalStore(session.subscribe, session.getSnapshot);
@@ -52,20 +58,18 @@ export function App({ session }: { session: SessionController }) {
       </a>
       <AppHeader user={user} onSignOut={signOut} onSecurity={mfaRequired ? undefined : () => setSecurity((s) => !s)} securityOpen={security} />
       {showSecurity ? (
-        <Suspense fallback={loading}>
-          <SecurityPage
-            key={`${user.id}-security`}
-            user={user}
-            mfa={mfa}
-            required={mfaRequired}
-            onMfaEnabled={(status) => {
-              session.mfaEnabled(status);
-              if (mfaRequired) setSecurity(false);
-            }}
-            onSignedOut={signOut}
-            onBack={() => setSecurity(false)}
-          />
-        </Suspense>
+        <SecurityPage
+          key={`${user.id}-security`}
+          user={user}
+          mfa={mfa}
+          required={mfaRequired}
+          onMfaEnabled={(status) => {
+            session.mfaEnabled(status);
+            if (mfaRequired) setSecurity(false);
+          }}
+          onSignedOut={signOut}
+          onBack={() => setSecurity(false)}
+        />
       ) : null}
       {/* The role's home stays mounted under the security page (live feeds and state survive). */}
       {!mfaRequired && (
@@ -74,18 +78,14 @@ export function App({ session }: { session: SessionController }) {
             <PatientView key={`${user.id}-${storeKey(store)}`} user={user} store={store} />
           ) : user.role === "physician" ? (
             <PhysicianView key={`${user.id}-${storeKey(store)}`} user={user} store={store} />
+          ) : user.role === "support" ? (
+            <TriageView key={storeKey(store)} user={user} store={store} />
           ) : (
-            <Suspense fallback={loading}>
-              {user.role === "support" ? <TriageView key={storeKey(store)} user={user} store={store} /> : <AdminView key={storeKey(store)} user={user} store={store} />}
-            </Suspense>
+            <AdminView key={storeKey(store)} user={user} store={store} />
           )}
         </div>
       )}
-      {user.role === "admin" && !mfaRequired && (
-        <Suspense fallback={null}>
-          <BreakGlassToasts key={storeKey(store)} store={store} />
-        </Suspense>
-      )}
+      {user.role === "admin" && !mfaRequired && <BreakGlassToasts key={storeKey(store)} store={store} />}
       {idle.phase === "warning" && (
         <IdleWarning
           msLeft={idle.msLeft}

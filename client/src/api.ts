@@ -24,6 +24,7 @@ import type {
   RegisterInput,
   SessionInfo,
   AnomalyResolution,
+  CareTeamSetResult,
   AnomalyView,
   AuditEntryView,
   CannedResponseId,
@@ -71,6 +72,8 @@ type Hooks = {
   unauthenticated?: (error: ApiError) => void;
   /** A staff session without a second factor was refused (403 MFA_ENROLLMENT_REQUIRED). */
   mfaRequired?: () => void;
+  /** A patient's record was refused (403 FORBIDDEN on `/api/patients/:id/…`): not (or no longer) on their care team. */
+  forbiddenPatient?: (patientId: string) => void;
 };
 const hooks: Hooks = {};
 
@@ -78,7 +81,10 @@ export function setApiHooks(next: Hooks): void {
   hooks.activity = next.activity;
   hooks.unauthenticated = next.unauthenticated;
   hooks.mfaRequired = next.mfaRequired;
+  hooks.forbiddenPatient = next.forbiddenPatient;
 }
+
+const PATIENT_PATH = /^\/api\/patients\/([0-9a-f]{24})\//;
 
 interface RequestOptions {
   /** For the auth endpoints: a 401 there is an answer, not a lost session. */
@@ -127,6 +133,8 @@ export async function request<T>(method: string, path: string, body?: unknown, o
     const answered = options.authEndpoint || (options.checksPassword && error.code === "INVALID_CREDENTIALS");
     if (res.status === 401 && !answered) hooks.unauthenticated?.(error);
     if (res.status === 403 && error.code === "MFA_ENROLLMENT_REQUIRED") hooks.mfaRequired?.();
+    const patientId = res.status === 403 && error.code === "FORBIDDEN" ? PATIENT_PATH.exec(path)?.[1] : undefined;
+    if (patientId) hooks.forbiddenPatient?.(patientId);
     throw error;
   }
   return data as T;
@@ -186,12 +194,8 @@ export function queryString(params: object): string {
   return qs ? `?${qs}` : "";
 }
 
-/** `POST /api/admin/care-teams` answer. */
-export interface CareTeamView {
-  patientId: string;
-  physicianIds: string[];
-  conversationIds: string[];
-}
+/** `POST /api/admin/care-teams` answer: the team now and who was added or removed. */
+export type CareTeamView = CareTeamSetResult;
 
 const patientPath = (patientId: string, rest: string) => `/api/patients/${encodeURIComponent(patientId)}/${rest}`;
 

@@ -8,11 +8,12 @@
 import type { MfaStatus, PublicUser, SessionInfo } from "@glp1/shared";
 import { ApiError, api, describeError, setApiHooks } from "./api.js";
 import { ChatStore } from "./chat/store.js";
-import { IdleTracker, inactivityNotice, type IdleStatus } from "./idle.js";
+import { IdleTracker, type IdleStatus } from "./idle.js";
+import { signOutNotice, type SignOutReason } from "./signout.js";
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60_000;
 
-export type SignOutReason = "user" | "idle" | "absolute" | "expired" | "unauthenticated";
+export type { SignOutReason } from "./signout.js";
 
 export type SessionState =
   | { kind: "loading"; message: string }
@@ -58,6 +59,10 @@ export class SessionController {
       activity: (at) => this.activity(at, true),
       unauthenticated: () => void this.signOut("unauthenticated"),
       mfaRequired: () => this.mfaRequired(),
+      // A physician refused a patient's record: off that care team, so stop asking for it.
+      forbiddenPatient: (patientId) => {
+        if (this.state.kind === "signedIn") this.state.store.markPatientLost(patientId);
+      },
     });
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
     this.channel?.addEventListener("message", (e: MessageEvent<TabMessage>) => this.onTabMessage(e.data));
@@ -112,7 +117,8 @@ export class SessionController {
   private newStore(user: PublicUser): ChatStore {
     return new ChatStore(user, {
       activity: (at) => this.activity(at, true),
-      signedOut: (reason) => void this.signOut(reason),
+      // The server's reason when it gave one ("expired" alone: an older server).
+      signedOut: (reason, why) => void this.signOut(why ?? reason),
       mfaRequired: () => this.mfaRequired(),
     });
   }
@@ -179,22 +185,7 @@ export class SessionController {
     // Drop every message held in memory now, before anything else.
     state.store.stop();
 
-    let notice: string | null;
-    switch (reason) {
-      case "user":
-        notice = null;
-        break;
-      case "idle":
-      case "expired":
-        notice = inactivityNotice(timeoutMs);
-        break;
-      case "absolute":
-        notice = "Your session reached its time limit. Please sign in again.";
-        break;
-      case "unauthenticated":
-        notice = "Your session has ended. Please sign in again.";
-        break;
-    }
+    let notice = signOutNotice(reason, timeoutMs);
     if (remoteNotice !== undefined) notice = remoteNotice;
     else this.post({ type: "signout", userId: state.user.id, notice });
 

@@ -190,9 +190,8 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   const mfa = createMfaService({ users: models.users, cipher: db.cipher, issuer: config.mfaIssuer, steps: limits.totpSteps });
   // Filled in below, once triage and the dashboard feed exist.
   const chatHooks: ChatHooks = {};
-  const chat = createChatService({ ...models, hooks: chatHooks });
-  const admin = createAdminService(models);
   const access = createAccess({ ...models, breakGlass: { redis, namespace: config.namespace } });
+  const chat = createChatService({ ...models, access, hooks: chatHooks });
   const stats = createPatientStatsService({ stats: models.patientStats, readings: models.readings, cipher: db.cipher });
   const presence = createPresence({ redis, namespace: config.namespace, nodeId: config.nodeId });
   const dashboardWatchers = createPresence({ redis, namespace: config.namespace, nodeId: config.nodeId, set: "dashboard-watch" });
@@ -208,6 +207,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   });
   // Services push through this notifier; the dashboard hears of readings and alerts from it.
   const notifier = tapNotifier(baseNotifier, { feed, stats });
+  const admin = createAdminService({ ...models, notifier });
   const alerts = createAlertService({ alerts: models.alerts, access, notifier });
   const tasks = createTaskService({ tasks: models.tasks, access, notifier });
   const prescriptions = createPrescriptionService({ prescriptions: models.prescriptions, signingKeys: models.signingKeys, access, tasks });

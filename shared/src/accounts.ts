@@ -102,3 +102,31 @@ export interface AuditPage {
   entries: AuditEntryView[];
   next: string | null;
 }
+
+/* ------------------------------------------------------------------ care teams */
+
+/** A physician on a patient's care team, as the admin screen shows them. */
+export interface CareTeamMember {
+  id: string;
+  name: string;
+  /** False: the account is disabled (still on the team until an admin changes it). */
+  active: boolean;
+}
+
+/** `GET /api/admin/care-teams/:patientId` (admin): the team as it stands (empty when none was set). */
+export interface CareTeamResponse {
+  patientId: string;
+  physicians: CareTeamMember[];
+}
+
+/** `POST /api/admin/care-teams` answers `{careTeam}` with this: the new team and what changed. */
+export interface CareTeamSetResult {
+  patientId: string;
+  physicianIds: string[];
+  /** One per physician, in the order of `physicianIds`. */
+  conversationIds: string[];
+  /** On the team now, not before. */
+  addedPhysicianIds: string[];
+  /** On the team before, not now: they can no longer open this patient's conversations or record. */
+  removedPhysicianIds: string[];
+}

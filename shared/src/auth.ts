@@ -86,6 +86,24 @@ export const careTeamSchema = z.strictObject({
 });
 export type CareTeamInput = z.infer<typeof careTeamSchema>;
 
+/**
+ * Why the server ended a session (the `reason` of `session:expired`), so the client can say
+ * what happened instead of guessing. `idle` and `absolute_limit` are the timeouts; the rest
+ * are acts: this session signed out, ended from another session of the same user, a
+ * password change or MFA activation elsewhere, an admin's MFA reset or account disable.
+ */
+export const SESSION_END_REASONS = [
+  "idle",
+  "absolute_limit",
+  "signed_out",
+  "ended_elsewhere",
+  "password_changed",
+  "mfa_enabled",
+  "mfa_reset",
+  "account_disabled",
+] as const;
+export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
+
 /** What the API tells a client about a person. */
 export interface PublicUser {
   id: string;

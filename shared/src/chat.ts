@@ -48,3 +48,10 @@ export interface ConversationSummary {
   unread: number;
   lastMessageAt: string | null;
 }
+
+/**
+ * `details.reason` of the FORBIDDEN answer to a participant of a conversation whose
+ * physician is no longer on the patient's care team: the conversation is closed (its
+ * history is kept, but neither side may read or write it any more).
+ */
+export const CONVERSATION_CLOSED = "CARE_TEAM_ENDED";

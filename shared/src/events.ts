@@ -1,4 +1,5 @@
 import type { ErrorBody } from "./errors.js";
+import type { SessionEndReason } from "./auth.js";
 import type { ChatMessage, ChatReadInput, ChatSendInput } from "./chat.js";
 import type { AlertView, PatientInstruction } from "./clinical/alerts.js";
 import type { Reading, ReportMetricsInput } from "./clinical/metrics.js";
@@ -14,6 +15,12 @@ export interface TaskNotice {
   refId: string;
   status: "open" | "done";
   createdAt: string;
+}
+
+/** `conversations:changed`: which patient's care team changed, and whether the recipient lost access. */
+export interface ConversationsChanged {
+  patientId: string;
+  lostAccess: boolean;
 }
 
 /** Every acknowledgement has this shape. */
@@ -39,7 +46,14 @@ export interface ServerToClientEvents {
   "chat:message": (payload: { message: ChatMessage }) => void;
   "chat:typing": (payload: { conversationId: string; userId: string }) => void;
   "chat:read": (payload: { conversationId: string; userId: string; messageId: string }) => void;
-  "session:expired": (payload: Record<string, never>) => void;
+  /** Just before the server ends a socket whose session ended; `reason` says why. */
+  "session:expired": (payload: { reason: SessionEndReason }) => void;
+  /**
+   * A patient's care team changed: to the patient and to every physician added or removed.
+   * Refetch `GET /api/conversations`. `lostAccess` (to a removed physician): that patient's
+   * conversations and record are closed to you now; stop asking for them.
+   */
+  "conversations:changed": (payload: ConversationsChanged) => void;
   "metrics:update": (payload: { patientId: string; readings: Reading[] }) => void;
   "alert:new": (payload: { alert: AlertView }) => void;
   "alert:updated": (payload: { alert: AlertView }) => void;

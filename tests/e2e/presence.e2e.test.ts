@@ -150,7 +150,7 @@ describe("presence and unread counts in real browser tabs", () => {
     const tab3 = await newTab(patient.context, team.patient);
     await expect.poll(() => presenceOf(doctor.page, team.patient), poll).toBe("online");
     await patient.context.setOffline(true);
-    await expect.poll(() => tab3.getByRole("status").filter({ hasText: /Reconnecting/ }).count(), poll).toBe(1);
+    await expect.poll(() => tab3.getByRole("status").filter({ hasText: /^Offline$/ }).count(), poll).toBe(1);
     await expect.poll(() => presenceOf(doctor.page, team.patient), poll).toBe("offline");
     await patient.context.setOffline(false);
     await tab3.getByRole("status").filter({ hasText: /^Live$/ }).waitFor({ timeout: 10_000 });

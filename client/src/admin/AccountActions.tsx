@@ -1,4 +1,4 @@
-import { useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { MFA_RESET_REASONS, type MfaResetReason, type MfaResetResponse } from "@glp1/shared";
 import { api, describeError } from "../api.js";
 import { adminApi, MFA_RESET_LABELS } from "./adminApi.js";
@@ -44,23 +44,6 @@ export function DisableButton({ userId, label, onDone }: { userId: string; label
  */
 export function ResetMfaButton({ userId, label, onDone }: { userId: string; label: string; onDone: (result: MfaResetResponse) => void }) {
   const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState<MfaResetReason>("LOST_DEVICE");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const reasonId = useId();
-  const reset = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await adminApi.resetMfa(userId, reason);
-      setOpen(false);
-      onDone(result);
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   if (!open) {
     return (
       <button type="button" className="button-quiet" data-testid="mfa-reset" onClick={() => setOpen(true)} aria-label={`Reset multi-factor sign-in of ${label}`}>
@@ -69,21 +52,62 @@ export function ResetMfaButton({ userId, label, onDone }: { userId: string; labe
     );
   }
   return (
+    <MfaResetForm
+      userId={userId}
+      label={label}
+      onCancel={() => setOpen(false)}
+      onDone={(result) => {
+        setOpen(false);
+        onDone(result);
+      }}
+    />
+  );
+}
+
+/**
+ * The open reset: a reason, then the reset. No reason is chosen for the admin (the audit
+ * trail records it): "Reset" stays disabled until one is.
+ */
+export function MfaResetForm({ userId, label, onCancel, onDone }: { userId: string; label: string; onCancel: () => void; onDone: (result: MfaResetResponse) => void }) {
+  const [reason, setReason] = useState<MfaResetReason | "">("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const reasonId = useId();
+  const select = useRef<HTMLSelectElement>(null);
+  // The button that opened this is gone: focus moves to the choice it asks for.
+  useEffect(() => select.current?.focus(), []);
+  const reset = async () => {
+    if (!reason) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await adminApi.resetMfa(userId, reason);
+      onDone(result);
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
     <span className="confirm-inline">
       <label htmlFor={reasonId} className="visually-hidden">
         Reason for the reset
       </label>
-      <select id={reasonId} className="select" data-testid="mfa-reset-reason" value={reason} onChange={(e) => setReason(e.target.value as MfaResetReason)}>
+      <select ref={select} id={reasonId} className="select" data-testid="mfa-reset-reason" value={reason} required onChange={(e) => setReason(e.target.value as MfaResetReason | "")}>
+        <option value="" disabled>
+          Choose a reason…
+        </option>
         {MFA_RESET_REASONS.map((r) => (
           <option key={r} value={r}>
             {MFA_RESET_LABELS[r]}
           </option>
         ))}
       </select>
-      <button type="button" className="button-danger" data-testid="mfa-reset-confirm" disabled={busy} onClick={() => void reset()} aria-label={`Reset multi-factor sign-in of ${label}: confirm`}>
+      <button type="button" className="button-danger" data-testid="mfa-reset-confirm" disabled={busy || !reason} onClick={() => void reset()} aria-label={`Reset multi-factor sign-in of ${label}: confirm`}>
         {busy ? "…" : "Reset"}
       </button>
-      <button type="button" className="button-quiet" onClick={() => setOpen(false)}>
+      <button type="button" className="button-quiet" onClick={onCancel}>
         Keep
       </button>
       {error && <span className="form-error small">{error}</span>}

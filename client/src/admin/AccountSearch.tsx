@@ -1,4 +1,4 @@
-import { useCallback, useId, useState, type FormEvent } from "react";
+import { useCallback, useId, useRef, useState, type FormEvent } from "react";
 import { ROLES, searchTextSchema, type PublicUser, type Role, type UserSearchResult } from "@glp1/shared";
 import { describeError } from "../api.js";
 import { ROLE_LABELS } from "../format.js";
@@ -29,26 +29,46 @@ export function AccountSearch({ me, onCareTeam, onAudit }: Props) {
   const [notice, setNotice] = useState<string | null>(null);
   const ids = { q: useId(), role: useId(), hint: useId() };
 
+  /** Bumped by every search and every clear: a late answer to an older search is dropped. */
+  const seq = useRef(0);
+
   const run = useCallback(async (query: { q: string; role: Role | "" }) => {
+    const mine = ++seq.current;
     setBusy(true);
     setError(null);
     try {
       const r = await adminApi.searchUsers(query.q, query.role ? { role: query.role } : {});
+      if (mine !== seq.current) return;
       setResults(r.users);
       setTruncated(r.truncated);
       setLast(query);
     } catch (e) {
-      setError(describeError(e));
+      if (mine === seq.current) setError(describeError(e));
     } finally {
       setBusy(false);
     }
   }, []);
 
+  /** No query, no results: an empty search must not leave the last answer up as if it were its own. */
+  const clear = () => {
+    seq.current += 1;
+    setResults(null);
+    setTruncated(false);
+    setLast(null);
+    setNotice(null);
+  };
+
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (busy) return;
+    if (q.trim() === "") {
+      clear();
+      setError("Type a name or email (or an account id) to search.");
+      return;
+    }
     const parsed = searchTextSchema.safeParse(q);
     if (!parsed.success) {
+      clear();
       setError("Type a name (or the start of one), an exact email, or an account id.");
       return;
     }
@@ -65,7 +85,23 @@ export function AccountSearch({ me, onCareTeam, onAudit }: Props) {
       <form onSubmit={submit} noValidate className="audit-filters" data-testid="account-search-form">
         <div className="filter-field">
           <label htmlFor={ids.q}>Name, email or id</label>
-          <input id={ids.q} type="search" data-testid="account-search-q" value={q} maxLength={254} autoComplete="off" spellCheck={false} aria-describedby={ids.hint} onChange={(e) => setQ(e.target.value)} />
+          <input
+            id={ids.q}
+            type="search"
+            data-testid="account-search-q"
+            value={q}
+            maxLength={254}
+            autoComplete="off"
+            spellCheck={false}
+            aria-describedby={ids.hint}
+            onChange={(e) => {
+              setQ(e.target.value);
+              if (e.target.value.trim() === "") {
+                clear();
+                setError(null);
+              }
+            }}
+          />
         </div>
         <div className="filter-field">
           <label htmlFor={ids.role}>Role</label>
@@ -88,7 +124,7 @@ export function AccountSearch({ me, onCareTeam, onAudit }: Props) {
         Names match from the start of any word (“ann sm” finds Ann Smith); emails must be complete. Searches are audited.
       </p>
       {error && (
-        <p className="form-error" role="alert">
+        <p className="form-error" role="alert" data-testid="account-search-error">
           {error}
         </p>
       )}
@@ -104,7 +140,7 @@ export function AccountSearch({ me, onCareTeam, onAudit }: Props) {
           </p>
         ) : (
           <div className="table-scroll">
-            <table className="data-table" data-testid="account-search-results" aria-busy={busy}>
+            <table className="data-table account-results" data-testid="account-search-results" aria-busy={busy}>
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -126,7 +162,7 @@ export function AccountSearch({ me, onCareTeam, onAudit }: Props) {
                     <td>{u.status === "active" ? <span className="pill pill-ok">Active</span> : <span className="pill">Disabled</span>}</td>
                     <td>{u.mfaEnrolled ? <span className="pill pill-ok">On</span> : <span className="muted small">Off</span>}</td>
                     <td>
-                      <span className="confirm-inline">
+                      <span className="confirm-inline row-actions">
                         {u.id === me.id ? (
                           <span className="muted small">You</span>
                         ) : (

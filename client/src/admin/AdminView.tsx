@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
-import { ROLES, createUserSchema, objectIdSchema, type PublicUser, type Role, type TrainingStatusView } from "@glp1/shared";
-import { api, describeError, type CareTeamView } from "../api.js";
+import { ROLES, createUserSchema, type PublicUser, type Role, type TrainingStatusView } from "@glp1/shared";
+import { api, describeError } from "../api.js";
 import type { ChatStore } from "../chat/store.js";
 import { ROLE_LABELS } from "../format.js";
 import { DisableButton } from "./AccountActions.js";
 import { AccountSearch } from "./AccountSearch.js";
 import { AuditTab, type AuditPreset } from "./AuditTab.js";
-import { UserPicker } from "./UserPicker.js";
+import { CareTeamsTab } from "./CareTeamsTab.js";
 import { AnomaliesTab, DisclosuresTab, TrainingTab } from "./ComplianceTabs.js";
 
 type Tab = "accounts" | "careteams" | "audit" | "anomalies" | "training" | "disclosures";
@@ -228,111 +228,5 @@ function AccountsTab({ me, directory, onCareTeam, onAudit }: { me: PublicUser; d
         </section>
       </div>
     </>
-  );
-}
-
-// ---- care teams -----------------------------------------------------------------------
-
-function CareTeamsTab({ directory, initialPatient }: { directory: StaffDirectory; initialPatient: { id: string; name: string } | null }) {
-  const [patient, setPatient] = useState<{ id: string; name: string } | null>(initialPatient ? { id: initialPatient.id, name: initialPatient.name } : null);
-  const [chosen, setChosen] = useState<Set<string>>(new Set());
-  /** Physicians picked by search who are not in the roster's checkbox list (names for display). */
-  const [pickedNames, setPickedNames] = useState<Map<string, string>>(new Map());
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [result, setResult] = useState<CareTeamView | null>(null);
-  const physicians = (directory.staff ?? []).filter((s) => s.role === "physician" && s.active);
-  const listed = new Set(physicians.map((p) => p.userId));
-  const extraChosen = [...chosen].filter((id) => !listed.has(id));
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (busy) return;
-    const physicianIds = [...chosen];
-    if (!patient || !objectIdSchema.safeParse(patient.id).success) return setError("Find and choose the patient first.");
-    if (physicianIds.length === 0) return setError("Choose at least one physician.");
-    if (physicianIds.length > 10) return setError("At most 10 physicians.");
-    setBusy(true);
-    setError(null);
-    try {
-      setResult((await api.setCareTeam(patient.id, physicianIds)).careTeam);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
-  const toggle = (id: string, on: boolean) =>
-    setChosen((cur) => {
-      const next = new Set(cur);
-      if (on) next.add(id);
-      else next.delete(id);
-      return next;
-    });
-  const nameOf = (id: string) => directory.nameOf(id) ?? pickedNames.get(id) ?? id;
-
-  return (
-    <section className="card admin-narrow" aria-labelledby="ct-title">
-      <h2 id="ct-title">Set a patient&apos;s care team</h2>
-      <p className="small muted">The care team replaces the current one; a conversation opens between the patient and each physician.</p>
-      <form onSubmit={submit} noValidate className="stack-form" data-testid="care-team-form">
-        <UserPicker
-          label="Patient"
-          role="patient"
-          testId="care-team-patient"
-          picked={patient}
-          onPick={(u) => {
-            setPatient({ id: u.id, name: u.name });
-            setResult(null);
-          }}
-          hint="The start of the patient's name, their exact email, or their account id."
-        />
-        <fieldset className="choice-group">
-          <legend>Physicians</legend>
-          {directory.staff === null ? (
-            <p className="muted small">Loading…</p>
-          ) : physicians.length === 0 ? (
-            <p className="muted small">No active physicians.</p>
-          ) : (
-            <div className="choices">
-              {physicians.map((p) => (
-                <label key={p.userId} className="choice">
-                  <input type="checkbox" data-testid="care-team-physician" value={p.userId} checked={chosen.has(p.userId)} onChange={(e) => toggle(p.userId, e.target.checked)} />{" "}
-                  {p.name} <span className="muted small mono">{p.userId.slice(-6)}</span>
-                </label>
-              ))}
-              {extraChosen.map((id) => (
-                <label key={id} className="choice">
-                  <input type="checkbox" data-testid="care-team-physician" value={id} checked onChange={() => toggle(id, false)} /> {nameOf(id)}
-                </label>
-              ))}
-            </div>
-          )}
-        </fieldset>
-        <UserPicker
-          label="Or find a physician"
-          role="physician"
-          testId="care-team-find-physician"
-          onPick={(u) => {
-            setPickedNames((m) => new Map(m).set(u.id, u.name));
-            toggle(u.id, true);
-          }}
-        />
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" className="button-primary" data-testid="care-team-submit" disabled={busy}>
-          {busy ? "Saving…" : "Save care team"}
-        </button>
-      </form>
-      {result && (
-        <p className="form-success" role="status" data-testid="care-team-result">
-          Saved for {patient?.name ?? "the patient"}: {result.physicianIds.map(nameOf).join(", ")}. {result.conversationIds.length} conversation
-          {result.conversationIds.length === 1 ? "" : "s"} open.
-        </p>
-      )}
-    </section>
   );
 }

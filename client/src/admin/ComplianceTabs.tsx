@@ -25,6 +25,22 @@ export const RULE_LABELS: Record<AnomalyRule, string> = {
   login_failures_ip: "Failed sign-ins from one address",
 };
 
+/** What a rule counts, in words: "4 record accesses under break glass — alerts at 1". */
+const RULE_UNITS: Record<AnomalyRule, [one: string, many: string]> = {
+  bulk_patient_reads: ["patient's record read", "patients' records read"],
+  off_hours_bulk_reads: ["patient's record read out of hours", "patients' records read out of hours"],
+  care_team_denied: ["refused access", "refused accesses"],
+  break_glass: ["record access under break glass", "record accesses under break glass"],
+  login_failures_account: ["failed sign-in", "failed sign-ins"],
+  login_failures_ip: ["failed sign-in", "failed sign-ins"],
+};
+
+/** The anomaly's count against its rule's threshold, as a sentence fragment (not "4 (threshold 1)"). */
+export function anomalyCountText(a: Pick<AnomalyView, "rule" | "count" | "threshold">): string {
+  const [one, many] = RULE_UNITS[a.rule] ?? ["event", "events"];
+  return `${a.count} ${a.count === 1 ? one : many} — alerts at ${a.threshold}`;
+}
+
 const RESOLUTION_LABELS: Record<AnomalyResolution, string> = {
   benign: "Benign",
   investigating: "Investigating",
@@ -98,12 +114,14 @@ export function AnomaliesTab({ store, directory }: { store: ChatStore; directory
   );
 }
 
-function AnomalyItem({ a, isNew, who, onClosed }: { a: AnomalyView; isNew: boolean; who: string | null; onClosed: (a: AnomalyView) => void }) {
-  const [resolution, setResolution] = useState<AnomalyResolution>("benign");
+/** One anomaly; closing it asks for a resolution, none chosen in advance. */
+export function AnomalyItem({ a, isNew, who, onClosed }: { a: AnomalyView; isNew: boolean; who: string | null; onClosed: (a: AnomalyView) => void }) {
+  const [resolution, setResolution] = useState<AnomalyResolution | "">("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const id = useId();
   const close = async () => {
+    if (!resolution) return;
     setBusy(true);
     setError(null);
     try {
@@ -121,7 +139,7 @@ function AnomalyItem({ a, isNew, who, onClosed }: { a: AnomalyView; isNew: boole
           {RULE_LABELS[a.rule] ?? a.rule} {isNew && <span className="pill pill-warn">New</span>}
         </p>
         <p className="small muted">
-          {a.rule === "login_failures_ip" ? `Address ${a.subject}` : `User ${who ?? shortId(a.subject)}`} · {a.count} (threshold {a.threshold}) · {formatDateTime(a.windowStart)} – {formatDateTime(a.lastSeenAt)}
+          {a.rule === "login_failures_ip" ? `Address ${a.subject}` : `User ${who ?? shortId(a.subject)}`} · <span data-testid="anomaly-count">{anomalyCountText(a)}</span> · {formatDateTime(a.windowStart)} – {formatDateTime(a.lastSeenAt)}
         </p>
         {a.status === "closed" && (
           <p className="small">
@@ -135,14 +153,17 @@ function AnomalyItem({ a, isNew, who, onClosed }: { a: AnomalyView; isNew: boole
           <label htmlFor={id} className="visually-hidden">
             Resolution
           </label>
-          <select id={id} data-testid="anomaly-resolution" value={resolution} onChange={(e) => setResolution(e.target.value as AnomalyResolution)}>
+          <select id={id} data-testid="anomaly-resolution" value={resolution} required onChange={(e) => setResolution(e.target.value as AnomalyResolution | "")}>
+            <option value="" disabled>
+              Choose a resolution…
+            </option>
             {ANOMALY_RESOLUTIONS.map((r) => (
               <option key={r} value={r}>
                 {RESOLUTION_LABELS[r]}
               </option>
             ))}
           </select>
-          <button type="button" className="button-secondary" data-testid="anomaly-close" disabled={busy} onClick={() => void close()}>
+          <button type="button" className="button-secondary" data-testid="anomaly-close" disabled={busy || !resolution} onClick={() => void close()}>
             {busy ? "Closing…" : "Close"}
           </button>
         </div>

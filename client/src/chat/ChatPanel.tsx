@@ -3,7 +3,7 @@ import type { ConversationSummary, PublicUser } from "@glp1/shared";
 import { visibleMessages } from "./merge.js";
 import { Composer } from "./Composer.js";
 import { MessageList } from "./MessageList.js";
-import type { ChatSnapshot, ChatStore } from "./store.js";
+import type { ChatSnapshot, ChatStore, Connection } from "./store.js";
 
 interface Props {
   store: ChatStore;
@@ -15,6 +15,13 @@ interface Props {
   /** Narrow screens: back to the conversation list. */
   onBack?: () => void;
 }
+
+const CONNECTION_LABELS: Record<Connection, string> = {
+  connecting: "Connecting…",
+  connected: "Live",
+  reconnecting: "Reconnecting…",
+  offline: "Offline",
+};
 
 /** How long after the user's last interaction a newly arrived message counts as seen. */
 const READ_INTENT_MS = 60_000;
@@ -67,6 +74,12 @@ export function ChatPanel({ store, snapshot, conversation, me, peerName, peerRol
     if (thread?.loaded) tryRead();
   }, [latestId, thread?.loaded, tryRead]);
 
+  // Closed (the physician left the care team): a physician's record beside it closes too.
+  const closed = snapshot.closed[id] !== undefined || (me.role === "physician" && snapshot.lostPatients[conversation.patientId] === true);
+  useEffect(() => {
+    if (closed && me.role === "physician") store.markPatientLost(conversation.patientId, id);
+  }, [closed, me.role, store, conversation.patientId, id]);
+
   const typingName = thread?.typingUserId ? peerName : null;
   const connection = snapshot.connection;
 
@@ -82,58 +95,89 @@ export function ChatPanel({ store, snapshot, conversation, me, peerName, peerRol
           <h2 id={`chat-title-${id}`} data-testid="chat-title">
             {peerName}
           </h2>
-          <p className="chat-subtitle">{peerRole}</p>
+          <p className="chat-subtitle">{closed ? "Conversation closed" : peerRole}</p>
         </div>
         <p className={`connection connection-${connection}`} data-testid="connection-status" role="status">
-          {connection === "connected" ? "Live" : connection === "connecting" ? "Connecting…" : "Reconnecting…"}
+          {CONNECTION_LABELS[connection]}
         </p>
       </header>
 
-      {thread?.loadError && (
-        <div className="banner banner-error" role="alert">
-          <span>{thread.loadError}</span>
-          <button type="button" className="button-link" onClick={() => store.openConversation(id)}>
-            Try again
-          </button>
-        </div>
-      )}
-
-      {!thread?.loaded && !thread?.loadError ? (
-        <div className="chat-loading message-scroll" aria-busy="true">
-          <p className="muted">Loading conversation…</p>
-        </div>
+      {closed ? (
+        <ClosedNotice peerName={peerName} physicianSide={me.role === "physician"} />
       ) : (
-        <MessageList
-          messages={messages}
-          myId={me.id}
-          peerName={peerName}
-          peerReadId={thread?.peerReadId ?? null}
-          hasOlder={thread?.hasOlder ?? false}
-          loadingOlder={thread?.loadingOlder ?? false}
-          onLoadOlder={() => void store.loadOlder(id)}
-          onRetry={(clientId) => store.retry(clientId)}
-          onDiscard={(clientId) => store.discard(clientId)}
-          stickToken={stickToken}
-          emptyText={`No messages yet. Say hello to ${peerName}.`}
-        />
-      )}
+        <>
+          {thread?.loadError && (
+            <div className="banner banner-error" role="alert">
+              <span>{thread.loadError}</span>
+              <button type="button" className="button-link" onClick={() => store.openConversation(id)}>
+                Try again
+              </button>
+            </div>
+          )}
 
-      <div className="typing-slot" aria-live="polite">
-        {typingName && (
-          <p className="typing-indicator" data-testid="typing-indicator">
-            {typingName} is typing…
-          </p>
+          {!thread?.loaded && !thread?.loadError ? (
+            <div className="chat-loading message-scroll" aria-busy="true">
+              <p className="muted">Loading conversation…</p>
+            </div>
+          ) : (
+            <MessageList
+              messages={messages}
+              myId={me.id}
+              peerName={peerName}
+              peerReadId={thread?.peerReadId ?? null}
+              hasOlder={thread?.hasOlder ?? false}
+              loadingOlder={thread?.loadingOlder ?? false}
+              onLoadOlder={() => void store.loadOlder(id)}
+              onRetry={(clientId) => store.retry(clientId)}
+              onDiscard={(clientId) => store.discard(clientId)}
+              stickToken={stickToken}
+              emptyText={`No messages yet. Say hello to ${peerName}.`}
+            />
+          )}
+
+          <div className="typing-slot" aria-live="polite">
+            {typingName && (
+              <p className="typing-indicator" data-testid="typing-indicator">
+                {typingName} is typing…
+              </p>
+            )}
+          </div>
+
+          <Composer
+            peerName={peerName}
+            onTyping={() => store.typing(id)}
+            onSend={(body) => {
+              store.send(id, body);
+              setStickToken((n) => n + 1);
+            }}
+          />
+        </>
+      )}
+    </section>
+  );
+}
+
+/** In place of the thread and the composer once the conversation is closed to this user. */
+function ClosedNotice({ peerName, physicianSide }: { peerName: string; physicianSide: boolean }) {
+  return (
+    <div className="chat-loading message-scroll">
+      <div className="notice" role="status" data-testid="conversation-closed">
+        {physicianSide ? (
+          <>
+            <p>
+              <strong>You are no longer on {peerName}&apos;s care team.</strong>
+            </p>
+            <p>This conversation is closed. Its history stays in the clinic&apos;s records, but you can no longer read or add to it.</p>
+          </>
+        ) : (
+          <>
+            <p>
+              <strong>{peerName} is no longer on your care team.</strong>
+            </p>
+            <p>This conversation is closed. Please message your current physician instead.</p>
+          </>
         )}
       </div>
-
-      <Composer
-        peerName={peerName}
-        onTyping={() => store.typing(id)}
-        onSend={(body) => {
-          store.send(id, body);
-          setStickToken((n) => n + 1);
-        }}
-      />
-    </section>
+    </div>
   );
 }

@@ -8,6 +8,7 @@
  */
 import { io, type Socket } from "socket.io-client";
 import {
+  CONVERSATION_CLOSED,
   HISTORY_DEFAULT_LIMIT,
   type Ack,
   type ChatMessage,
@@ -16,6 +17,7 @@ import {
   type ConversationSummary,
   type ErrorBody,
   type PublicUser,
+  type SessionEndReason,
   type ServerToClientEvents,
 } from "@glp1/shared";
 
@@ -30,6 +32,8 @@ export const CLINICAL_PUSHES = [
   "triage:update",
   "triage:routed",
   "anomaly:new",
+  /** Also handled here (the list reloads, closed conversations close); views may listen too. */
+  "conversations:changed",
 ] as const;
 export type ClinicalPush = (typeof CLINICAL_PUSHES)[number];
 type PushPayload<E extends ClinicalPush> = Parameters<ServerToClientEvents[E]>[0];
@@ -62,7 +66,11 @@ interface LooseTimeoutEmitter {
   emit(event: string, payload: unknown, callback: (err: unknown, ack: unknown) => void): unknown;
 }
 
-export type Connection = "connecting" | "connected" | "reconnecting";
+/** `offline`: the browser says it has no network (`navigator.onLine`); the socket is closed until it is back. */
+export type Connection = "connecting" | "connected" | "reconnecting" | "offline";
+
+/** The browser knows it has no network at all (`navigator.onLine` false; "true" only means "maybe"). */
+const browserOffline = (): boolean => typeof navigator !== "undefined" && navigator.onLine === false;
 
 export interface Thread {
   stored: ChatMessage[];
@@ -77,6 +85,11 @@ export interface Thread {
   peerReadId: string | null;
 }
 
+/** A closed conversation: whose patient it was, when known (an answer from the server may not say). */
+export interface ClosedConversation {
+  patientId: string | null;
+}
+
 export interface ChatSnapshot {
   connection: Connection;
   conversations: ConversationSummary[] | null;
@@ -86,6 +99,13 @@ export interface ChatSnapshot {
   activeId: string | null;
   threads: Readonly<Record<string, Thread>>;
   pending: readonly PendingMessage[];
+  /**
+   * Conversations closed to this user: their physician left the patient's care team. Never
+   * joined or written to again; their messages are dropped from memory.
+   */
+  closed: Readonly<Record<string, ClosedConversation>>;
+  /** Physician: patients whose care team this physician is no longer on (their record is closed too). */
+  lostPatients: Readonly<Record<string, true>>;
 }
 
 export interface ChatStoreHooks {
@@ -93,8 +113,11 @@ export interface ChatStoreHooks {
   activity(sentAt: number): void;
   /** The server refused an event because this staff session has no second factor yet. */
   mfaRequired?(): void;
-  /** The session is gone: `expired` when the server said so, `unauthenticated` when refused. */
-  signedOut(reason: "expired" | "unauthenticated"): void;
+  /**
+   * The session is gone: `expired` when the server said so (with its reason, when it gave
+   * one), `unauthenticated` when refused.
+   */
+  signedOut(reason: "expired" | "unauthenticated", why?: SessionEndReason): void;
 }
 
 const EMPTY_THREAD: Thread = {
@@ -115,6 +138,8 @@ const INITIAL: ChatSnapshot = {
   activeId: null,
   threads: {},
   pending: [],
+  closed: {},
+  lostPatients: {},
 };
 
 const TRANSIENT_CODES = new Set(["RATE_LIMITED", "INTERNAL", "AUDIT_UNAVAILABLE"]);
@@ -138,6 +163,8 @@ export class ChatStore {
   private readonly roomFeeds = new Map<FeedEvent, number>();
   /** Called after every (re)connect: views holding REST data catch up on what they missed. */
   private readonly connectListeners = new Set<() => void>();
+  /** The browser reported `offline` and has not reported `online` since. */
+  private offline = false;
 
   constructor(
     readonly me: PublicUser,
@@ -187,14 +214,20 @@ export class ChatStore {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.snapshot = INITIAL;
+    this.offline = browserOffline();
+    this.snapshot = this.offline ? { ...INITIAL, connection: "offline" } : INITIAL;
     const socket: ClinicSocket = io({ transports: ["websocket"], withCredentials: true, autoConnect: false });
     this.socket = socket;
+    if (typeof window !== "undefined") {
+      window.addEventListener("offline", this.onBrowserOffline);
+      window.addEventListener("online", this.onBrowserOnline);
+    }
 
     socket.on("connect", () => this.onConnect());
     socket.on("disconnect", (reason) => {
       if (this.stopped) return;
-      this.set({ connection: "reconnecting" });
+      this.set({ connection: this.offline ? "offline" : "reconnecting" });
+      if (this.offline) return; // `online` reconnects
       // The server closed this socket on purpose (a node shutting down, or the session ended).
       // Socket.IO will not retry by itself; a fresh handshake tells the two apart.
       if (reason === "io server disconnect") this.scheduleReconnect(1_000);
@@ -205,12 +238,15 @@ export class ChatStore {
         this.hooks.signedOut("unauthenticated");
         return;
       }
-      this.set({ connection: "reconnecting" });
+      this.set({ connection: this.offline ? "offline" : "reconnecting" });
       // A refused handshake (middleware error) is not retried by Socket.IO; transport errors are.
-      if (!socket.active) this.scheduleReconnect(3_000);
+      if (!socket.active && !this.offline) this.scheduleReconnect(3_000);
     });
-    socket.on("session:expired", () => {
-      if (!this.stopped) this.hooks.signedOut("expired");
+    socket.on("session:expired", (payload) => {
+      if (!this.stopped) this.hooks.signedOut("expired", payload?.reason);
+    });
+    socket.on("conversations:changed", ({ patientId, lostAccess }) => {
+      if (!this.stopped) this.onCareTeamChanged(patientId, lostAccess);
     });
     socket.on("chat:message", ({ message }) => {
       if (!this.stopped) this.receive(message);
@@ -227,12 +263,47 @@ export class ChatStore {
         for (const fn of this.pushListeners.get(event) ?? []) (fn as (p: unknown) => void)(payload);
       });
     }
+    // Even when the browser says offline: a server on this machine may still answer.
     socket.connect();
   }
+
+  /**
+   * The browser lost its network. Socket.IO would only notice after its heartbeat times out
+   * (up to 45 s of "Live" while sends go nowhere), so say "Offline" now and close the socket:
+   * sends queue at once and are resent on reconnect.
+   */
+  private readonly onBrowserOffline = (): void => {
+    if (this.stopped) return;
+    this.offline = true;
+    clearTimeout(this.reconnectTimer);
+    this.set({ connection: "offline" });
+    this.socket?.disconnect();
+  };
+
+  /** The network is back: "Reconnecting…" until the socket has connected again. */
+  private readonly onBrowserOnline = (): void => {
+    if (this.stopped) return;
+    this.offline = false;
+    const socket = this.socket;
+    if (!socket) return;
+    if (socket.connected) {
+      this.set({ connection: "connected" });
+      return;
+    }
+    this.set({ connection: "reconnecting" });
+    // Start over now rather than wait out Socket.IO's back-off (up to 5 s).
+    socket.disconnect();
+    socket.connect();
+  };
 
   /** Disconnects and forgets everything (PHI included). Safe to call twice. */
   stop(): void {
     this.stopped = true;
+    this.offline = false;
+    if (typeof window !== "undefined") {
+      window.removeEventListener("offline", this.onBrowserOffline);
+      window.removeEventListener("online", this.onBrowserOnline);
+    }
     clearTimeout(this.reconnectTimer);
     for (const t of this.typingTimers.values()) clearTimeout(t);
     for (const t of this.resendTimers.values()) clearTimeout(t);
@@ -257,7 +328,7 @@ export class ChatStore {
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => {
       const socket = this.socket;
-      if (!this.stopped && socket && !socket.connected && !socket.active) socket.connect();
+      if (!this.stopped && !this.offline && socket && !socket.connected && !socket.active) socket.connect();
     }, delayMs);
   }
 
@@ -266,9 +337,11 @@ export class ChatStore {
     this.set({ connection: "connected" });
     // Catch up from the server after every (re)connect: whatever was missed while away.
     const active = this.snapshot.activeId;
-    if (active) void this.join(active, false);
+    if (active && !this.snapshot.closed[active]) void this.join(active, false);
     // Socket rooms do not survive a reconnect: join the wanted metric feeds again.
-    for (const patientId of this.metricFeeds.keys()) void this.emit("metrics:subscribe", { patientId }, false);
+    for (const patientId of this.metricFeeds.keys()) {
+      if (!this.snapshot.lostPatients[patientId]) void this.emit("metrics:subscribe", { patientId }, false);
+    }
     for (const event of this.roomFeeds.keys()) void this.emit(event, {}, false);
     for (const fn of this.connectListeners) fn();
     // Resend what was never acknowledged, with the same clientId: the server deduplicates.
@@ -305,6 +378,11 @@ export class ChatStore {
           ack && ack.ok === false && ack.error
             ? ack.error
             : { code: "INTERNAL", message: "The server gave an unexpected answer." };
+        // The conversation's physician left the care team: close it, never ask again.
+        const closedId = (payload as { conversationId?: unknown } | undefined)?.conversationId;
+        if (error.details?.reason === CONVERSATION_CLOSED && typeof closedId === "string" && !this.stopped) {
+          this.closeConversations([closedId], null);
+        }
         if (SESSION_GONE_CODES.has(error.code)) {
           if (!this.stopped) this.hooks.signedOut("unauthenticated");
         } else if (error.code === "MFA_ENROLLMENT_REQUIRED") {
@@ -345,7 +423,9 @@ export class ChatStore {
    */
   watchMetrics(patientId: string): { ready: Promise<EmitResult<Record<string, never>>>; stop: () => void } {
     this.metricFeeds.set(patientId, (this.metricFeeds.get(patientId) ?? 0) + 1);
-    const ready = this.emit("metrics:subscribe", { patientId }, false);
+    const ready: Promise<EmitResult<Record<string, never>>> = this.snapshot.lostPatients[patientId]
+      ? Promise.resolve({ kind: "error", error: { code: "FORBIDDEN", message: "You are no longer on this patient's care team." } })
+      : this.emit("metrics:subscribe", { patientId }, false);
     let stopped = false;
     return {
       ready,
@@ -401,7 +481,19 @@ export class ChatStore {
     try {
       const { conversations } = await api.conversations();
       if (this.stopped) return;
-      this.set({ conversations, conversationsError: null, listStale: false });
+      const listed = new Set(conversations.map((c) => c.id));
+      // Gone from the list: the physician left the care team (conversations are never deleted).
+      const gone = (this.snapshot.conversations ?? []).filter((c) => !listed.has(c.id) && !this.snapshot.closed[c.id]);
+      // Listed again: put back on the care team.
+      const closed = Object.fromEntries(Object.entries(this.snapshot.closed).filter(([id]) => !listed.has(id)));
+      const lostPatients = Object.fromEntries(
+        Object.entries(this.snapshot.lostPatients).filter(([id]) => !conversations.some((c) => c.patientId === id)),
+      ) as Record<string, true>;
+      // A physician's open conversation stays listed (shown closed) until they move away.
+      const active = this.snapshot.activeId;
+      const onScreen = this.me.role === "physician" ? (this.snapshot.conversations ?? []).find((c) => c.id === active && !listed.has(c.id)) : undefined;
+      this.set({ conversations: onScreen ? [...conversations, onScreen] : conversations, conversationsError: null, listStale: false, closed, lostPatients });
+      for (const c of gone) this.closeConversations([c.id], c.patientId);
     } catch (error) {
       if (this.stopped) return;
       this.set({ conversationsError: describeError(error) });
@@ -412,12 +504,78 @@ export class ChatStore {
   openConversation(id: string): void {
     this.set({ activeId: id });
     this.setThread(id, (t) => ({ ...t, loadError: null }));
-    if (this.socket?.connected) void this.join(id, true);
+    if (this.socket?.connected && !this.snapshot.closed[id]) void this.join(id, true);
     // Otherwise onConnect joins the active conversation.
   }
 
   closeConversation(): void {
-    this.set({ activeId: null });
+    const list = this.snapshot.conversations;
+    const open = list?.filter((c) => !this.snapshot.closed[c.id]);
+    // A closed conversation kept on the list while it was on screen leaves it now.
+    this.set(list && open && open.length !== list.length ? { activeId: null, conversations: open } : { activeId: null });
+  }
+
+  // ---- care-team changes ---------------------------------------------------------------
+
+  /** `conversations:changed`: a care team that concerns this user changed. */
+  private onCareTeamChanged(patientId: string, lostAccess: boolean): void {
+    if (lostAccess) this.markPatientLost(patientId);
+    else this.patientRestored(patientId);
+    // Only a list a view has loaded is reloaded (a physician's loads on demand).
+    if (this.snapshot.conversations !== null) void this.loadConversations();
+  }
+
+  /**
+   * Physician: this patient's care team no longer includes me (a push said so, or the
+   * server refused their record or conversation). Their conversations close, their live
+   * feed is dropped and not asked for again after a reconnect, and the record shows that
+   * access ended: asking again would only be refused (and raise a security anomaly).
+   * `conversationId`: one of theirs, when the list does not have it.
+   */
+  markPatientLost(patientId: string, conversationId?: string): void {
+    if (this.me.role !== "physician") return;
+    if (!this.snapshot.lostPatients[patientId]) {
+      this.metricFeeds.delete(patientId);
+      this.set({ lostPatients: { ...this.snapshot.lostPatients, [patientId]: true } });
+    }
+    const ids = (this.snapshot.conversations ?? []).filter((c) => c.patientId === patientId).map((c) => c.id);
+    if (conversationId) ids.push(conversationId);
+    this.closeConversations(ids, patientId);
+  }
+
+  /** Put back on a patient's care team: their conversations and record open again. */
+  private patientRestored(patientId: string): void {
+    const reopened = Object.entries(this.snapshot.closed).filter(([, c]) => c.patientId === patientId).map(([id]) => id);
+    if (!this.snapshot.lostPatients[patientId] && reopened.length === 0) return;
+    const { [patientId]: _lost, ...lostPatients } = this.snapshot.lostPatients;
+    const closed = Object.fromEntries(Object.entries(this.snapshot.closed).filter(([id]) => !reopened.includes(id)));
+    this.set({ lostPatients, closed });
+    const active = this.snapshot.activeId;
+    if (active && reopened.includes(active) && this.socket?.connected) void this.join(active, false);
+  }
+
+  /** Close conversations: never joined or written to again, their messages dropped from memory. */
+  private closeConversations(ids: readonly string[], patientId: string | null): void {
+    const fresh = ids.filter((id) => !this.snapshot.closed[id] || (patientId && !this.snapshot.closed[id]?.patientId));
+    if (fresh.length === 0) return;
+    const closed = { ...this.snapshot.closed };
+    const threads = { ...this.snapshot.threads };
+    for (const id of fresh) {
+      closed[id] = { patientId };
+      delete threads[id];
+      clearTimeout(this.typingTimers.get(id));
+      this.typingTimers.delete(id);
+      this.lastTypingSent.delete(id);
+      this.lastReadSent.delete(id);
+    }
+    // Unsent messages there can never be delivered.
+    const pending = this.snapshot.pending.filter((p) => {
+      if (!fresh.includes(p.conversationId)) return true;
+      clearTimeout(this.resendTimers.get(p.clientId));
+      this.resendTimers.delete(p.clientId);
+      return false;
+    });
+    this.set({ closed, threads, pending });
   }
 
   private async join(id: string, userInitiated: boolean): Promise<void> {
@@ -442,6 +600,7 @@ export class ChatStore {
         this.setThread(id, (t) => ({ ...t, loadError: "The conversation did not load in time." }));
         break;
       case "error":
+        if (this.snapshot.closed[id]) break; // shown as closed, not as a failure to retry
         this.setThread(id, (t) => ({ ...t, loadError: result.error.message || "The conversation could not be loaded." }));
         break;
     }
@@ -607,7 +766,7 @@ export class ChatStore {
   typing(conversationId: string): void {
     const now = Date.now();
     const last = this.lastTypingSent.get(conversationId) ?? 0;
-    if (now - last < TYPING_THROTTLE_MS || !this.socket?.connected) return;
+    if (now - last < TYPING_THROTTLE_MS || !this.socket?.connected || this.snapshot.closed[conversationId]) return;
     this.lastTypingSent.set(conversationId, now);
     void this.emit("chat:typing", { conversationId }, true);
   }

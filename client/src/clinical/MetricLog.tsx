@@ -1,5 +1,15 @@
-import { useId, useMemo, useState, type FormEvent } from "react";
-import { DRUGS, DRUG_NAMES, GI_SYMPTOMS, INJECTION_SITES, SYMPTOM_CODES, type DrugName, type PatientInstruction, type PublicUser, type Reading } from "@glp1/shared";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import {
+  DRUGS,
+  DRUG_NAMES,
+  GI_SYMPTOMS,
+  INJECTION_SITES,
+  SYMPTOM_CODES,
+  type DrugName,
+  type PatientInstruction,
+  type PublicUser,
+  type Reading,
+} from "@glp1/shared";
 import { ApiError, api, describeError } from "../api.js";
 import { newClientId } from "../chat/merge.js";
 import type { ChatStore } from "../chat/store.js";
@@ -15,8 +25,17 @@ import {
   formatReading,
   toLocalInput,
 } from "./labels.js";
-import { LOGGABLE_KINDS, UNIT_CHOICES, checkReading, initialMetricForm, serverFieldErrors, type MetricFormState } from "./metricForm.js";
-import { TimeChart, type ChartSeries } from "./TimeChart.js";
+import {
+  LOGGABLE_KINDS,
+  UNIT_CHOICES,
+  checkReading,
+  initialMetricForm,
+  prescribedDose,
+  serverFieldErrors,
+  type DoseChoice,
+  type MetricFormState,
+} from "./metricForm.js";
+import { ReadingHistory } from "./ReadingHistory.js";
 import { useReadings } from "./useReadings.js";
 
 interface Props {
@@ -38,8 +57,15 @@ export function MetricLog({ user, store, onInstructions }: Props) {
   const [saved, setSaved] = useState<Reading | null>(null);
   const [busy, setBusy] = useState(false);
   const [unconfirmed, setUnconfirmed] = useState<Unconfirmed | null>(null);
-  const weights = useReadings(store, user.id, "weight");
+  const history = useReadings(store, user.id, form.kind);
   const ids = { kind: useId(), value: useId(), unit: useId(), when: useId() };
+  const prescribed = usePrescribedDose(user.id);
+  /** The patient chose a drug or dose themself: a prescription arriving later does not overwrite it. */
+  const doseChosen = useRef(false);
+
+  useEffect(() => {
+    if (prescribed && !doseChosen.current) setForm((f) => ({ ...f, drug: prescribed.drug, mg: prescribed.mg }));
+  }, [prescribed]);
 
   const patch = (p: Partial<MetricFormState>) => {
     setForm((f) => ({ ...f, ...p }));
@@ -85,7 +111,7 @@ export function MetricLog({ user, store, onInstructions }: Props) {
       onInstructions(result.instructions);
       const first = result.readings[0] ?? null;
       setSaved(first);
-      weights.add(result.readings);
+      history.add(result.readings);
       setForm((f) => ({
         ...initialMetricForm(toLocalInput(new Date())),
         kind: f.kind,
@@ -218,7 +244,9 @@ export function MetricLog({ user, store, onInstructions }: Props) {
                 value={form.drug}
                 onChange={(e) => {
                   const drug = e.target.value as DrugName;
-                  patch({ drug, mg: String(DRUGS[drug].steps[0]) });
+                  doseChosen.current = true;
+                  // Back to the prescribed drug: its prescribed dose; another drug starts at its first step.
+                  patch({ drug, mg: prescribed?.drug === drug ? prescribed.mg : String(DRUGS[drug].steps[0]) });
                 }}
               >
                 {DRUG_NAMES.map((d) => (
@@ -230,7 +258,15 @@ export function MetricLog({ user, store, onInstructions }: Props) {
             </label>
             <label className="field">
               <span className="field-label">Dose</span>
-              <select className="select" data-testid="metric-dose-mg" value={form.mg} onChange={(e) => patch({ mg: e.target.value })}>
+              <select
+                className="select"
+                data-testid="metric-dose-mg"
+                value={form.mg}
+                onChange={(e) => {
+                  doseChosen.current = true;
+                  patch({ mg: e.target.value });
+                }}
+              >
                 {DRUGS[form.drug].steps.map((mg) => (
                   <option key={mg} value={String(mg)}>
                     {formatMg(mg)}
@@ -335,7 +371,7 @@ export function MetricLog({ user, store, onInstructions }: Props) {
         </div>
       </form>
 
-      <WeightHistory readings={weights.readings} loading={weights.loading} error={weights.error} />
+      <ReadingHistory kind={kind} readings={history.readings} loading={history.loading} error={history.error} />
     </div>
   );
 }
@@ -374,47 +410,21 @@ function NumberField(props: {
   );
 }
 
-const WEIGHT_COLOR = "#0f766e";
-
-/** The patient's own weight: a small chart and the latest entries. */
-function WeightHistory({ readings, loading, error }: { readings: Reading[]; loading: boolean; error: string | null }) {
-  const times = useMemo(() => readings.map((r) => Date.parse(r.observedAt)), [readings]);
-  const series = useMemo<ChartSeries[]>(
-    () => [{ label: "Weight", values: readings.map((r) => r.value as number), color: WEIGHT_COLOR }],
-    [readings],
-  );
-  const recent = readings.slice(-8).reverse();
-  return (
-    <section className="card" aria-labelledby="weight-history-title" data-testid="weight-history">
-      <div className="card-header">
-        <h2 id="weight-history-title">Your weight</h2>
-      </div>
-      {error && <p className="form-error">{error}</p>}
-      {loading && readings.length === 0 ? (
-        <p className="muted">Loading…</p>
-      ) : readings.length === 0 ? (
-        <p className="muted">No weight logged yet. Your chart appears here after your first entry.</p>
-      ) : (
-        <>
-          {readings.length >= 2 ? (
-            <TimeChart times={times} series={series} unit="kg" label="Your weight over time, in kilograms" testId="weight-chart" height={170} />
-          ) : (
-            <p className="muted small" data-testid="weight-chart">
-              Log one more weight to see a chart.
-            </p>
-          )}
-          <ul className="history-list">
-            {recent.map((r) => (
-              <li key={r.id}>
-                <span>{formatReading(r)}</span>
-                <time className="muted" dateTime={r.observedAt}>
-                  {formatDateTime(r.observedAt)}
-                </time>
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
-    </section>
-  );
+/**
+ * The current prescription's drug and dose, or null (none, not loaded yet, or not
+ * loadable: the form then keeps its own default, as logging must not wait on this).
+ */
+function usePrescribedDose(patientId: string): DoseChoice | null {
+  const [dose, setDose] = useState<DoseChoice | null>(null);
+  useEffect(() => {
+    let active = true;
+    api
+      .prescriptions(patientId)
+      .then(({ prescriptions }) => active && setDose(prescribedDose(prescriptions)))
+      .catch(() => undefined);
+    return () => {
+      active = false;
+    };
+  }, [patientId]);
+  return dose;
 }

@@ -5,7 +5,6 @@ import {
   type IntakeRecord,
   type IntakeVersionSummary,
   type PrescriptionView,
-  type Reading,
 } from "@glp1/shared";
 import { api, describeError } from "../api.js";
 import type { ChatStore } from "../chat/store.js";
@@ -26,7 +25,9 @@ import {
   formatReading,
 } from "./labels.js";
 import { PrescriptionWriter } from "./PrescriptionWriter.js";
-import { TimeChart, type ChartSeries } from "./TimeChart.js";
+import { RecordAccessGate } from "./RecordAccessGate.js";
+import { chartData, type ChartData } from "./metricSeries.js";
+import { TimeChart } from "./TimeChart.js";
 import { sortAlerts, usePatientAlerts } from "./useAlerts.js";
 import { useReadings } from "./useReadings.js";
 
@@ -46,8 +47,17 @@ const TABS: { id: Tab; label: string }[] = [
   { id: "rx", label: "Prescriptions" },
 ];
 
-/** The physician's view of one patient: open alerts always on top, then metrics, intake or prescriptions. */
-export function PatientPanel({ store, patientId, patientName, onBack, emergency = false }: Props) {
+/** The physician's view of one patient, or a plain "no longer on the care team" in its place. */
+export function PatientPanel(props: Props) {
+  return (
+    <RecordAccessGate store={props.store} patientId={props.patientId} patientName={props.patientName} onBack={props.onBack} emergency={props.emergency}>
+      <PatientRecord {...props} />
+    </RecordAccessGate>
+  );
+}
+
+/** Open alerts always on top, then metrics, intake or prescriptions. */
+function PatientRecord({ store, patientId, patientName, onBack, emergency = false }: Props) {
   const [tab, setTab] = useState<Tab>("metrics");
   const alerts = usePatientAlerts(store, patientId);
 
@@ -205,47 +215,12 @@ function AlertList({
 
 // ---- metrics --------------------------------------------------------------------------
 
-const COLORS = { weight: "#0f766e", systolic: "#b42318", diastolic: "#1d4ed8", glucose: "#7c3aed" };
-const GLUCOSE_GUIDES = [
-  { value: 70, color: "#d97706" },
-  { value: 54, color: "#b42318" },
-];
-
-function seriesOf(readings: Reading[], kind: Reading["kind"]) {
-  return readings.filter((r) => r.kind === kind);
-}
-
 function PatientMetrics({ store, patientId }: { store: ChatStore; patientId: string }) {
   const { readings, loading, error, reload } = useReadings(store, patientId);
 
-  const weight = useMemo(() => {
-    const rows = seriesOf(readings, "weight");
-    return {
-      n: rows.length,
-      times: rows.map((r) => Date.parse(r.observedAt)),
-      series: [{ label: "Weight", values: rows.map((r) => r.value as number), color: COLORS.weight }] as ChartSeries[],
-    };
-  }, [readings]);
-  const bp = useMemo(() => {
-    const rows = seriesOf(readings, "bp");
-    const v = rows.map((r) => r.value as { systolic: number; diastolic: number });
-    return {
-      n: rows.length,
-      times: rows.map((r) => Date.parse(r.observedAt)),
-      series: [
-        { label: "Systolic", values: v.map((x) => x.systolic), color: COLORS.systolic },
-        { label: "Diastolic", values: v.map((x) => x.diastolic), color: COLORS.diastolic },
-      ] as ChartSeries[],
-    };
-  }, [readings]);
-  const glucose = useMemo(() => {
-    const rows = seriesOf(readings, "glucose");
-    return {
-      n: rows.length,
-      times: rows.map((r) => Date.parse(r.observedAt)),
-      series: [{ label: "Glucose", values: rows.map((r) => r.value as number), color: COLORS.glucose }] as ChartSeries[],
-    };
-  }, [readings]);
+  const weight = useMemo(() => chartData("weight", readings), [readings]);
+  const bp = useMemo(() => chartData("bp", readings), [readings]);
+  const glucose = useMemo(() => chartData("glucose", readings), [readings]);
   const recent = readings.slice(-25).reverse();
 
   return (
@@ -259,9 +234,9 @@ function PatientMetrics({ store, patientId }: { store: ChatStore; patientId: str
         </p>
       )}
       <div className="chart-grid">
-        <ChartCard title="Weight" unit="kg" testId="weight-chart" data={weight} loading={loading} />
-        <ChartCard title="Blood pressure" unit="mmHg" testId="bp-chart" data={bp} loading={loading} />
-        <ChartCard title="Glucose" unit="mg/dL" testId="glucose-chart" data={glucose} loading={loading} guides={GLUCOSE_GUIDES} />
+        <ChartCard title="Weight" testId="weight-chart" data={weight} loading={loading} />
+        <ChartCard title="Blood pressure" testId="bp-chart" data={bp} loading={loading} />
+        <ChartCard title="Glucose" testId="glucose-chart" data={glucose} loading={loading} />
       </div>
       <section className="card" aria-labelledby="recent-readings-title">
         <div className="card-header">
@@ -296,21 +271,7 @@ function PatientMetrics({ store, patientId }: { store: ChatStore; patientId: str
   );
 }
 
-function ChartCard({
-  title,
-  unit,
-  testId,
-  data,
-  loading,
-  guides,
-}: {
-  title: string;
-  unit: string;
-  testId: string;
-  data: { n: number; times: number[]; series: ChartSeries[] };
-  loading: boolean;
-  guides?: { value: number; color: string }[];
-}) {
+function ChartCard({ title, testId, data, loading }: { title: string; testId: string; data: ChartData; loading: boolean }) {
   return (
     <section className="card chart-card" aria-label={`${title} chart`}>
       <div className="card-header">
@@ -324,7 +285,7 @@ function ChartCard({
           {loading ? "Loading…" : "No readings yet."}
         </p>
       ) : (
-        <TimeChart times={data.times} series={data.series} unit={unit} label={`${title} over time, in ${unit}`} testId={testId} height={190} guides={guides} />
+        <TimeChart times={data.times} series={data.series} unit={data.unit} label={`${title} over time, in ${data.unit}`} testId={testId} height={190} guides={data.guides} />
       )}
     </section>
   );

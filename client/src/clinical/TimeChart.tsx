@@ -6,6 +6,7 @@
  */
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
+import { DATE_TICK_INCRS, timeAxisRange } from "./chartScale.js";
 
 export interface ChartSeries {
   label: string;
@@ -64,10 +65,11 @@ export function TimeChart({ times, series, unit, label, height = 180, testId, gu
       // Series names only (no hover values): the table beside the chart gives the numbers.
       legend: { show: series.length > 1, live: false },
       cursor: { drag: { x: false, y: false }, points: { size: 7 } },
-      scales: { x: { time: true }, y: { auto: true } },
+      // At least two days wide (a lone reading sits in the middle), ticked in whole days or more.
+      scales: { x: { time: true, range: (_u, min, max) => timeAxisRange(min, max) }, y: { auto: true } },
       axes: [
-        // Time labels may take two lines (time, then date): room for both.
-        { stroke: "#5b6b76", grid: { stroke: "#eef1f4" }, ticks: { stroke: "#dde3e8" }, size: 50 },
+        // Date labels may take two lines (day, then year): room for both.
+        { stroke: "#5b6b76", grid: { stroke: "#eef1f4" }, ticks: { stroke: "#dde3e8" }, size: 50, incrs: [...DATE_TICK_INCRS] },
         {
           stroke: "#5b6b76",
           grid: { stroke: "#eef1f4" },

@@ -3,7 +3,19 @@
  * schema, and error messages for people (from the schema's bounds or the server's field
  * paths, never from the values typed).
  */
-import { CANONICAL_UNIT, DRUGS, GI_SYMPTOMS, readingInputSchema, type DrugName, type MetricKind, type ReadingInput } from "@glp1/shared";
+import {
+  ACTIVE_HISTORY_STATUSES,
+  CANONICAL_UNIT,
+  DRUGS,
+  GI_SYMPTOMS,
+  currentDose,
+  readingInputSchema,
+  type DrugName,
+  type MetricKind,
+  type PrescriptionStatus,
+  type PrescriptionView,
+  type ReadingInput,
+} from "@glp1/shared";
 
 export const LOGGABLE_KINDS: readonly MetricKind[] = ["weight", "waist", "bp", "heart_rate", "glucose", "hba1c", "gi", "dose", "phq9", "symptom"];
 
@@ -30,7 +42,31 @@ export interface MetricFormState {
   observedAt: string;
 }
 
-export function initialMetricForm(observedAt: string): MetricFormState {
+/** The dose fields' values: a drug and one of its ladder steps, as the select holds it. */
+export interface DoseChoice {
+  drug: DrugName;
+  mg: string;
+}
+
+/** Without a prescription: the first step of the first drug. */
+export const FALLBACK_DOSE: DoseChoice = { drug: "semaglutide", mg: String(DRUGS.semaglutide.steps[0]) };
+
+/**
+ * The drug and dose of the patient's current prescription, to preselect in "Dose taken":
+ * the most recently signed one that is still in force (signed, sent or filled — the same
+ * history the server's titration ladder reads). Null with none, or with a dose that is
+ * not one of the form's choices.
+ */
+export function prescribedDose(prescriptions: readonly Pick<PrescriptionView, "drug" | "doseMg" | "status" | "signedAt">[]): DoseChoice | null {
+  const inForce = (s: PrescriptionStatus) => (ACTIVE_HISTORY_STATUSES as readonly PrescriptionStatus[]).includes(s);
+  const history = prescriptions.flatMap((p) => (p.signedAt && inForce(p.status) ? [{ drug: p.drug, doseMg: p.doseMg, signedAt: p.signedAt }] : []));
+  const current = currentDose(history);
+  if (!current || !(current.drug in DRUGS)) return null;
+  const step = DRUGS[current.drug].steps.find((mg) => Math.abs(mg - current.doseMg) < 1e-9);
+  return step === undefined ? null : { drug: current.drug, mg: String(step) };
+}
+
+export function initialMetricForm(observedAt: string, dose: DoseChoice = FALLBACK_DOSE): MetricFormState {
   return {
     kind: "weight",
     value: "",
@@ -38,8 +74,8 @@ export function initialMetricForm(observedAt: string): MetricFormState {
     systolic: "",
     diastolic: "",
     gi: Object.fromEntries(GI_SYMPTOMS.map((s) => [s, 0])),
-    drug: "semaglutide",
-    mg: String(DRUGS.semaglutide.steps[0]),
+    drug: dose.drug,
+    mg: dose.mg,
     site: "abdomen",
     phq9Score: "",
     phq9Item9: "",

@@ -1,10 +1,12 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
-import { BREAK_GLASS_REASON_MAX, BREAK_GLASS_REASON_MIN, objectIdSchema } from "@glp1/shared";
+import { BREAK_GLASS_REASON_MAX, BREAK_GLASS_REASON_MIN, objectIdSchema, type PatientLookupResult } from "@glp1/shared";
 import { ApiError, api, describeError } from "../api.js";
-import { BreakGlassPatientLookup } from "./BreakGlassPatientLookup.js";
+import { BreakGlassPatientLookup, lookupById } from "./BreakGlassPatientLookup.js";
+import { resolveGrantName } from "./grants.js";
 
 interface Props {
-  onGranted: (patientId: string, expiresAt: string) => void;
+  /** `name`: the patient's name, to head the record (undefined only if it could not be read). */
+  onGranted: (patientId: string, expiresAt: string, name?: string) => void;
   onClose: () => void;
 }
 
@@ -16,6 +18,7 @@ interface Props {
  */
 export function BreakGlassDialog({ onGranted, onClose }: Props) {
   const [ref, setRef] = useState("");
+  const [picked, setPicked] = useState<PatientLookupResult | null>(null);
   const [reason, setReason] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -46,7 +49,7 @@ export function BreakGlassDialog({ onGranted, onClose }: Props) {
     setError(null);
     try {
       const { expiresAt } = await api.breakGlass(patientId, why);
-      onGranted(patientId, expiresAt);
+      onGranted(patientId, expiresAt, await resolveGrantName(patientId, picked, lookupById));
     } catch (err) {
       if (err instanceof ApiError && err.code === "NOT_FOUND") setError("No active patient has that reference.");
       else if (err instanceof ApiError && err.code === "CONFLICT") setError("This patient is in your care team: open them from your dashboard instead.");
@@ -85,7 +88,12 @@ export function BreakGlassDialog({ onGranted, onClose }: Props) {
           alerted now, and everything you open is audited as emergency access.
         </p>
         <form onSubmit={submit} noValidate>
-          <BreakGlassPatientLookup onPick={(p) => setRef(p.id)} />
+          <BreakGlassPatientLookup
+            onPick={(p) => {
+              setPicked(p);
+              setRef(p.id);
+            }}
+          />
           <div className="field">
             <label htmlFor={ids.ref}>Patient reference</label>
             <input

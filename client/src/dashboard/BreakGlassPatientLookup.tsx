@@ -4,6 +4,9 @@ import { ApiError, describeError, request } from "../api.js";
 
 const lookup = (q: string) => request<{ patients: PatientLookupResult[] }>("POST", "/api/breakglass/patients/search", { q });
 
+/** Whose record a reference is (the lookup takes a record id too); audited like any lookup. */
+export const lookupById = async (patientId: string): Promise<PatientLookupResult[]> => (await lookup(patientId)).patients;
+
 /**
  * Find the patient for emergency access by what the physician has been told: the exact
  * email or the full name (no partial names, no browsing; the answer is names only). The

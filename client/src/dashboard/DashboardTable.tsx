@@ -16,10 +16,12 @@ interface Column {
   /** Server-side sort key, if the column sorts. */
   sort?: DashboardSortKey;
   className?: string;
+  /** Tooltip on the sort button, where the label does not say how it sorts. */
+  title?: string;
 }
 
 const COLUMNS: Column[] = [
-  { id: "name", label: "Patient", sort: "name" },
+  { id: "name", label: "Patient", sort: "name", title: "Sort by family name, then given name" },
   { id: "trend", label: "Weight trend", sort: "latestWeightKg" },
   { id: "change", label: "Change", sort: "pctChange", className: "num" },
   { id: "weeks", label: "Weeks", sort: "weeksOnTherapy", className: "num" },
@@ -107,11 +109,8 @@ export function DashboardTable({ rows, sort, order, onSort, onOpen, flash, now, 
                   aria-sort={active ? (order === "asc" ? "ascending" : "descending") : undefined}
                 >
                   {c.sort ? (
-                    <button type="button" className="dash-sort" data-testid={`sort-${c.sort}`} onClick={() => onSort(c.sort!)}>
-                      {c.label}
-                      <span className="sort-arrow" aria-hidden="true">
-                        {active ? (order === "asc" ? "▲" : "▼") : ""}
-                      </span>
+                    <button type="button" className={`dash-sort${active ? " is-sorted" : ""}`} data-testid={`sort-${c.sort}`} title={c.title} onClick={() => onSort(c.sort!)}>
+                      <SortLabel label={c.label} arrow={active ? (order === "asc" ? "▲" : "▼") : null} />
                     </button>
                   ) : (
                     c.label
@@ -128,6 +127,30 @@ export function DashboardTable({ rows, sort, order, onSort, onOpen, flash, now, 
         </div>
       </div>
     </div>
+  );
+}
+
+/**
+ * A header label with the sort arrow glued to its last word ("Open alerts▼" wraps as
+ * "Open / alerts ▼"), so the arrow can never sit at the column's edge beside the next
+ * column's label. The arrow is decoration: the header's `aria-sort` says it.
+ */
+export function SortLabel({ label, arrow }: { label: string; arrow: string | null }) {
+  const cut = label.lastIndexOf(" ");
+  const head = cut < 0 ? "" : label.slice(0, cut + 1);
+  const last = cut < 0 ? label : label.slice(cut + 1);
+  return (
+    <>
+      {head}
+      <span className="sort-tail">
+        {last}
+        {arrow && (
+          <span className="sort-arrow" data-testid="sort-arrow" aria-hidden="true">
+            {arrow}
+          </span>
+        )}
+      </span>
+    </>
   );
 }
 

@@ -3,15 +3,19 @@ import { DASHBOARD_SORT_KEYS, DRUG_NAMES, type CohortResponse, type DashboardRow
 import { api, describeError, type DashboardParams } from "../api.js";
 import type { ChatStore } from "../chat/store.js";
 import { drugLabel } from "../clinical/labels.js";
-import { formatClock, shortId, useNow } from "../staff/useNow.js";
+import { formatClock, useNow } from "../staff/useNow.js";
 import { CohortChart } from "./CohortChart.js";
 import { DashboardTable } from "./DashboardTable.js";
+import { grantTitle } from "./grants.js";
+import { browserStorage, readCohortOpen, writeCohortOpen } from "./prefs.js";
 import { mergeRows } from "./rows.js";
 
 /** An open break-glass grant of this physician (in memory only). */
 export interface Grant {
   patientId: string;
   expiresAt: string;
+  /** The patient's name, as the lookup answered it (absent if it could not be read). */
+  name?: string;
 }
 
 interface Props {
@@ -42,7 +46,7 @@ const DEFAULT_ORDER: Record<DashboardSortKey, "asc" | "desc"> = {
 };
 
 const SORT_LABELS: Record<DashboardSortKey, string> = {
-  name: "Name",
+  name: "Family name",
   latestWeightKg: "Latest weight",
   pctChange: "% change",
   weeksOnTherapy: "Weeks on therapy",
@@ -91,8 +95,8 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
   const [renderStartedAt, setRenderStartedAt] = useState<number | null>(null);
   const [cohort, setCohort] = useState<CohortResponse | null>(null);
   const [cohortError, setCohortError] = useState<string | null>(null);
-  // Open on wide screens; on a phone the table comes first.
-  const [showCohort, setShowCohort] = useState(() => typeof window === "undefined" || !window.matchMedia?.("(max-width: 760px)").matches);
+  // Closed unless the physician opened it before: at 1280×800 the chart would take half the table's room.
+  const [showCohort, setShowCohort] = useState(() => readCohortOpen(browserStorage()));
   const now = useNow(15_000);
   const clock = useNow(1_000);
   const seq = useRef(0);
@@ -186,16 +190,21 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
     };
   }, [store]);
 
+  // The cohort figures load when the chart is first opened.
+  const cohortAsked = useRef(false);
   useEffect(() => {
-    let active = true;
+    if (!showCohort || cohortAsked.current) return;
+    cohortAsked.current = true;
     api
       .cohort()
-      .then((c) => active && setCohort(c))
-      .catch((e: unknown) => active && setCohortError(describeError(e)));
-    return () => {
-      active = false;
-    };
-  }, []);
+      .then((c) => setCohort(c))
+      .catch((e: unknown) => setCohortError(describeError(e)));
+  }, [showCohort]);
+  const toggleCohort = (open: boolean) => {
+    if (open === showCohort) return;
+    setShowCohort(open);
+    writeCohortOpen(browserStorage(), open);
+  };
 
   const onSort = useCallback(
     (k: DashboardSortKey) => {
@@ -240,7 +249,7 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
           {liveGrants.map((g) => (
             <li key={g.patientId} className="grant-item" data-testid="grant-item">
               <span className="pill pill-emergency">Emergency access</span>
-              <span>Patient {shortId(g.patientId)}</span>
+              <span className="strong">{grantTitle(g)}</span>
               <span className="countdown muted small">{formatClock(Date.parse(g.expiresAt) - clock)} left</span>
               <button type="button" className="button-link small" onClick={() => onOpenGrant(g)}>
                 Open record
@@ -312,10 +321,14 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
         )}
       </div>
 
-      <details className="card cohort-card" open={showCohort} onToggle={(e) => setShowCohort((e.target as HTMLDetailsElement).open)}>
-        <summary>
+      <details className="card cohort-card" data-testid="cohort-card" open={showCohort} onToggle={(e) => toggleCohort((e.currentTarget as HTMLDetailsElement).open)}>
+        <summary data-testid="cohort-toggle">
+          <span className="cohort-caret" aria-hidden="true">
+            {showCohort ? "▾" : "▸"}
+          </span>
           <h2 className="cohort-title">Cohort: mean weight change by week</h2>
           <span className="muted small"> · your panel at maintenance dose, ◆ = published trial end point</span>
+          <span className="cohort-state small">{showCohort ? "Hide chart" : "Show chart"}</span>
         </summary>
         {cohortError ? <p className="form-error">{cohortError}</p> : cohort === null ? <p className="muted small">Loading…</p> : showCohort && <CohortChart cohort={cohort} height={150} />}
       </details>

@@ -13,9 +13,12 @@ import { api, describeError } from "../api.js";
 import type { ChatStore } from "../chat/store.js";
 import { useChat } from "../chat/useChat.js";
 import { formatAgo, formatClock, shortId, useNow } from "../staff/useNow.js";
-import { applyUpdate, claimLabel, compareItems, slaLeftMs } from "./queue.js";
+import { applyUpdate, claimLabel, compareItems, leavesList, routeHint, routeLabel, routedNotice, slaLeftMs, withLeaving } from "./queue.js";
 
 type Filter = "open" | "routed" | "all";
+
+/** How long a card that was just answered or routed away stays in place, saying so, before it leaves. */
+export const LEAVING_MS = 2500;
 
 export const PRIORITY_LABELS: Record<TriagePriority, string> = { urgent: "Urgent", high: "High", normal: "Normal", low: "Low" };
 export const CATEGORY_LABELS: Record<TriageItemView["category"], string> = {
@@ -42,6 +45,14 @@ export function TriageView({ user, store }: { user: PublicUser; store: ChatStore
   const [items, setItems] = useState<TriageItemView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [previews, setPreviews] = useState<Record<string, string>>({});
+  /**
+   * Cards kept on screen, as they stood, while this user acts on them (a push may remove
+   * one before the action's own answer arrives) and for LEAVING_MS after an action took them
+   * out of the list (those are in `leaving`).
+   */
+  const [held, setHeld] = useState<Record<string, TriageItemView>>({});
+  const [leaving, setLeaving] = useState<ReadonlySet<string>>(new Set());
+  const leaveTimers = useRef(new Set<ReturnType<typeof setTimeout>>());
   const now = useNow(1_000);
   const { connection } = useChat(store);
   const filterRef = useRef(filter);
@@ -62,8 +73,15 @@ export function TriageView({ user, store }: { user: PublicUser; store: ChatStore
 
   useEffect(() => {
     setItems(null);
+    setHeld({});
+    setLeaving(new Set());
     void load(filter);
   }, [filter, load]);
+
+  useEffect(() => {
+    const timers = leaveTimers.current;
+    return () => timers.forEach(clearTimeout);
+  }, []);
 
   useEffect(() => {
     const feed = store.watchFeed("triage:subscribe");
@@ -82,6 +100,36 @@ export function TriageView({ user, store }: { user: PublicUser; store: ChatStore
 
   const replace = (item: TriageItemView | null, removedId?: string) =>
     setItems((cur) => (cur ? applyUpdate(cur, { items: item ? [item] : [], removed: removedId ? [removedId] : [] }, filterRef.current) : cur));
+
+  const unhold = (id: string) => {
+    setHeld(({ [id]: _gone, ...rest }) => rest);
+    setLeaving((cur) => {
+      const next = new Set(cur);
+      next.delete(id);
+      return next;
+    });
+  };
+  /** An action starts: the card keeps its place whatever pushes arrive meanwhile. */
+  const acting = (item: TriageItemView) => setHeld((cur) => ({ ...cur, [item.conversationId]: item }));
+  /** An action's answer (undefined: it failed): applied to the queue at once; a card it takes away stays, saying so, for LEAVING_MS. */
+  const acted = (item: TriageItemView, next: TriageItemView | null | undefined) => {
+    const id = item.conversationId;
+    if (next === undefined || !leavesList(next, filterRef.current)) {
+      if (next !== undefined) replace(next);
+      unhold(id);
+      return;
+    }
+    replace(next, next ? undefined : id);
+    // Shown as it is now (routed, claimed) when the answer says; the sort keys are unchanged, so is its place.
+    if (next) setHeld((cur) => ({ ...cur, [id]: next }));
+    setLeaving((cur) => new Set(cur).add(id));
+    const t = setTimeout(() => {
+      leaveTimers.current.delete(t);
+      unhold(id);
+    }, LEAVING_MS);
+    leaveTimers.current.add(t);
+  };
+  const shown = items ? withLeaving(items, Object.values(held)) : null;
 
   const overdue = (items ?? []).filter((i) => slaLeftMs(i, now) <= 0).length;
   const FILTERS: { id: Filter; label: string }[] = [
@@ -127,21 +175,23 @@ export function TriageView({ user, store }: { user: PublicUser; store: ChatStore
             </button>
           </div>
         )}
-        {items !== null && items.length === 0 && !error && (
+        {shown !== null && shown.length === 0 && !error && (
           <p className="card muted" data-testid="triage-empty">
             Nothing waiting. New conversations appear here as they arrive.
           </p>
         )}
         <ul className="triage-list" data-testid="triage-list">
-          {(items ?? []).map((item) => (
+          {(shown ?? []).map((item) => (
             <TriageCard
               key={item.conversationId}
               item={item}
               me={user}
               now={now}
+              leaving={leaving.has(item.conversationId)}
               preview={previews[item.conversationId]}
               onPreview={(text) => setPreviews((p) => ({ ...p, [item.conversationId]: text }))}
-              onChanged={(next) => replace(next, next ? undefined : item.conversationId)}
+              onActing={() => acting(item)}
+              onChanged={(next) => acted(item, next)}
             />
           ))}
         </ul>
@@ -154,34 +204,53 @@ function TriageCard({
   item,
   me,
   now,
+  leaving,
   preview,
   onPreview,
+  onActing,
   onChanged,
 }: {
   item: TriageItemView;
   me: PublicUser;
   now: number;
+  /** Answered or routed away by this user: shown, inert, for a moment before it leaves. */
+  leaving: boolean;
   preview: string | undefined;
   onPreview: (text: string) => void;
-  onChanged: (item: TriageItemView | null) => void;
+  /** An action is under way (the list keeps this card in place until it answers). */
+  onActing: () => void;
+  /** The action's answer: the item as it is now, null when it left the queue, undefined when the action failed. */
+  onChanged: (item: TriageItemView | null | undefined) => void;
 }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [physician, setPhysician] = useState(item.routedTo ?? item.careTeam[0]?.id ?? "");
   const [canned, setCanned] = useState<CannedResponseId>(item.category === "red_flag" ? "emergency" : "received");
-  const ids = { priority: useId(), route: useId(), canned: useId(), title: useId() };
+  /** "Send reply" asks first: the reply goes to the patient and cannot be taken back. */
+  const [confirming, setConfirming] = useState(false);
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  const ids = { priority: useId(), route: useId(), routeHint: useId(), canned: useId(), title: useId() };
+  const inert = busy !== null || leaving;
 
-  const act = async (name: string, fn: () => Promise<TriageItemView | null>, done?: string) => {
+  useEffect(() => {
+    if (confirming) confirmButton.current?.focus();
+  }, [confirming]);
+
+  const act = async (name: string, fn: () => Promise<TriageItemView | null>, done?: string | ((next: TriageItemView | null) => string)) => {
     setBusy(name);
     setError(null);
     setNotice(null);
+    onActing();
     try {
       const next = await fn();
+      if (done) setNotice(typeof done === "string" ? done : done(next));
       onChanged(next);
-      if (done) setNotice(done);
+      return next;
     } catch (e) {
       setError(describeError(e));
+      onChanged(undefined);
+      return undefined;
     } finally {
       setBusy(null);
     }
@@ -193,10 +262,11 @@ function TriageCard({
 
   return (
     <li
-      className={`card triage-item priority-${item.priority}${left <= 0 ? " is-overdue" : ""}`}
+      className={`card triage-item priority-${item.priority}${left <= 0 ? " is-overdue" : ""}${leaving ? " is-leaving" : ""}`}
       data-testid="triage-item"
       data-conversation-id={item.conversationId}
       data-priority={item.priority}
+      data-leaving={leaving || undefined}
       aria-labelledby={ids.title}
     >
       <div className="triage-top">
@@ -241,7 +311,7 @@ function TriageCard({
           type="button"
           className="button-link small triage-preview-button"
           data-testid="triage-preview-button"
-          disabled={busy !== null}
+          disabled={inert}
           onClick={async () => {
             setBusy("preview");
             setError(null);
@@ -260,7 +330,7 @@ function TriageCard({
 
       <div className="triage-actions">
         {!item.claimedBy && (
-          <button type="button" className="button-secondary" data-testid="triage-claim" disabled={busy !== null} onClick={() => void act("claim", async () => (await api.triageClaim(item.conversationId)).item)}>
+          <button type="button" className="button-secondary" data-testid="triage-claim" disabled={inert} onClick={() => void act("claim", async () => (await api.triageClaim(item.conversationId)).item)}>
             {busy === "claim" ? "Claiming…" : "Claim"}
           </button>
         )}
@@ -269,7 +339,7 @@ function TriageCard({
             type="button"
             className="button-secondary"
             data-testid="triage-release"
-            disabled={busy !== null}
+            disabled={inert}
             onClick={() => void act("release", async () => (await api.triageRelease(item.conversationId)).item, "Released. A colleague can claim it now.")}
           >
             {busy === "release" ? "Releasing…" : "Release"}
@@ -281,7 +351,7 @@ function TriageCard({
             id={ids.priority}
             data-testid="triage-set-priority"
             value={item.priority}
-            disabled={busy !== null}
+            disabled={inert}
             onChange={(e) => {
               const p = e.target.value as TriagePriority;
               void act("priority", async () => (await api.triagePriority(item.conversationId, p)).item);
@@ -300,7 +370,7 @@ function TriageCard({
             <span className="muted small">No physician in the care team</span>
           ) : (
             <>
-              <select id={ids.route} data-testid="triage-route-select" value={physician} disabled={busy !== null} onChange={(e) => setPhysician(e.target.value)}>
+              <select id={ids.route} data-testid="triage-route-select" value={physician} disabled={inert} onChange={(e) => setPhysician(e.target.value)}>
                 {item.careTeam.map((p) => (
                   <option key={p.id} value={p.id}>
                     {p.name || shortId(p.id)}
@@ -311,47 +381,82 @@ function TriageCard({
                 type="button"
                 className="button-secondary"
                 data-testid="triage-route"
-                disabled={busy !== null || !physician}
-                onClick={() => void act("route", async () => (await api.triageRoute(item.conversationId, physician)).item, "Routed. The physician has been notified.")}
+                disabled={inert || !physician}
+                aria-describedby={ids.routeHint}
+                onClick={() => void act("route", async () => (await api.triageRoute(item.conversationId, physician)).item, (next) => (next ? routedNotice(next, me) : "Routed."))}
               >
-                {busy === "route" ? "Routing…" : "Route"}
+                {busy === "route" ? "Routing…" : routeLabel(item)}
               </button>
             </>
           )}
         </div>
       </div>
+      {item.careTeam.length > 0 && (item.status !== "routed" || leaving) && (
+        <p id={ids.routeHint} className="small muted triage-route-hint" data-testid="triage-route-hint">
+          {routeHint(item, me)}
+        </p>
+      )}
       <div className="triage-canned">
         <div className="inline-field">
           <label htmlFor={ids.canned}>Canned reply</label>
-          <select id={ids.canned} data-testid="triage-canned-select" value={canned} disabled={busy !== null} onChange={(e) => setCanned(e.target.value as CannedResponseId)}>
+          <select
+            id={ids.canned}
+            data-testid="triage-canned-select"
+            value={canned}
+            disabled={inert}
+            onChange={(e) => {
+              setCanned(e.target.value as CannedResponseId);
+              setConfirming(false);
+            }}
+          >
             {CANNED_RESPONSE_IDS.map((id) => (
               <option key={id} value={id}>
                 {CANNED_LABELS[id]}
               </option>
             ))}
           </select>
-          <button
-            type="button"
-            className="button-secondary"
-            data-testid="triage-canned-send"
-            disabled={busy !== null}
-            onClick={() =>
-              void act(
-                "respond",
-                async () => (await api.triageRespond(item.conversationId, canned)).item,
-                item.category === "red_flag" ? "Reply sent. A red flag stays in the queue until a physician has it." : "Reply sent.",
-              )
-            }
-          >
-            {busy === "respond" ? "Sending…" : "Send reply"}
+          <button type="button" className="button-secondary" data-testid="triage-canned-send" disabled={inert || confirming} aria-expanded={confirming} onClick={() => setConfirming(true)}>
+            Send reply…
           </button>
         </div>
         <p className="small muted canned-text" data-testid="triage-canned-text">
           “{CANNED_RESPONSES[canned]}”
         </p>
+        {confirming &&
+          (leaving && notice ? (
+            // Same place and height as the question: nothing moves under the pointer until the card leaves.
+            <div className="triage-confirm is-sent" role="status" data-testid="triage-sent">
+              <span className="small strong">{notice}</span>
+            </div>
+          ) : (
+            <div className="triage-confirm" role="group" aria-label="Confirm the reply" data-testid="triage-canned-confirm-box">
+              <span className="small strong">Send this reply to the patient now? It cannot be taken back.</span>
+              <button
+                ref={confirmButton}
+                type="button"
+                className="button-primary"
+                data-testid="triage-canned-confirm"
+                disabled={inert}
+                onClick={async () => {
+                  const next = await act(
+                    "respond",
+                    async () => (await api.triageRespond(item.conversationId, canned)).item,
+                    item.category === "red_flag" ? "Reply sent. A red flag stays in the queue until a physician has it." : "Reply sent ✓ — answered; it leaves the queue.",
+                  );
+                  // Answered and leaving: the box turns into the "sent" line. Kept open to retry after a failure.
+                  if (next) setConfirming(false);
+                }}
+              >
+                {busy === "respond" ? "Sending…" : "Send now"}
+              </button>
+              <button type="button" className="button-quiet" data-testid="triage-canned-cancel" disabled={busy !== null} onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+            </div>
+          ))}
       </div>
-      {notice && (
-        <p className="form-success small" role="status">
+      {notice && !(confirming && leaving) && (
+        <p className="form-success small" role="status" data-testid="triage-notice">
           {notice}
         </p>
       )}

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from "vitest";
 import type { TriageItemView } from "@glp1/shared";
-import { applyUpdate, claimLabel, compareItems, slaLeftMs } from "./queue.js";
+import { applyUpdate, claimLabel, compareItems, leavesList, routeHint, routeLabel, routedNotice, slaLeftMs, withLeaving } from "./queue.js";
 
 const item = (id: string, patch: Partial<TriageItemView> = {}): TriageItemView => ({
   conversationId: id,
@@ -44,6 +44,37 @@ describe("triage queue", () => {
     expect(claimLabel(item("a", { claimedBy: me.id, claimedByName: "Sam Support" }), me)).toBe("claimed by you");
     expect(claimLabel(item("a", { claimedBy: "o".repeat(24), claimedByName: "Jo Helper" }), me)).toBe("claimed by Jo Helper");
     expect(claimLabel(item("a", { claimedBy: "o".repeat(24) }), me)).toBe("claimed by a colleague");
+  });
+
+  it("keeps a card that was just answered or routed away in its place while it leaves", () => {
+    const a = item("a", { waitingSince: "2026-12-01T09:00:00.000Z" });
+    const b = item("b", { waitingSince: "2026-12-01T09:30:00.000Z" });
+    const c = item("c");
+    // "b" was answered: the queue no longer has it, the screen still does, where it stood.
+    const queue = applyUpdate([a, b, c], { items: [], removed: ["b"] }, "open");
+    expect(queue.map((i) => i.conversationId)).toEqual(["a", "c"]);
+    expect(withLeaving(queue, [b]).map((i) => i.conversationId)).toEqual(["a", "b", "c"]);
+    // Once it has left (or if the queue still has it), nothing is added twice.
+    expect(withLeaving(queue, [])).toBe(queue);
+    expect(withLeaving([a, b, c], [b]).map((i) => i.conversationId)).toEqual(["a", "b", "c"]);
+  });
+
+  it("knows which answers take a card out of the list", () => {
+    expect(leavesList(null, "open")).toBe(true);
+    expect(leavesList(item("a", { status: "routed" }), "open")).toBe(true);
+    expect(leavesList(item("a", { status: "routed" }), "all")).toBe(false);
+    expect(leavesList(item("a", { claimedBy: "m".repeat(24) }), "open")).toBe(false);
+  });
+
+  it("says that routing also claims an unclaimed item", () => {
+    const me = { id: "m".repeat(24) };
+    const careTeam = [{ id: "d".repeat(24), name: "Dr. Omar Farouk" }];
+    expect(routeLabel(item("a"))).toBe("Route and claim");
+    expect(routeHint(item("a"), me)).toMatch(/also claims it for you/);
+    expect(routeLabel(item("a", { claimedBy: me.id }))).toBe("Route");
+    expect(routeHint(item("a", { claimedBy: me.id }), me)).toMatch(/keeps your claim/);
+    expect(routeHint(item("a", { claimedBy: "o".repeat(24), claimedByName: "Jo Helper" }), me)).toMatch(/keeps the claim of Jo Helper/);
+    expect(routedNotice(item("a", { status: "routed", routedTo: careTeam[0]!.id, careTeam, claimedBy: me.id }), me)).toBe("Routed to Dr. Omar Farouk and claimed by you. They have been notified.");
   });
 
   it("counts the SLA down and past due", () => {

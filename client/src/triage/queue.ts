@@ -36,3 +36,38 @@ export function claimLabel(item: Pick<TriageItemView, "claimedBy" | "claimedByNa
   if (item.claimedBy === me.id) return "claimed by you";
   return `claimed by ${item.claimedByName || "a colleague"}`;
 }
+
+/**
+ * The list as shown: the queue plus the cards just acted on that are leaving it (answered,
+ * or routed out of "Open"). A leaving card stays where it stood for a moment, showing what
+ * happened, so the next card does not slide under the pointer straight after a click.
+ */
+export function withLeaving(items: readonly TriageItemView[], leaving: readonly TriageItemView[]): TriageItemView[] {
+  const ids = new Set(items.map((i) => i.conversationId));
+  const extra = leaving.filter((i) => !ids.has(i.conversationId));
+  return extra.length === 0 ? (items as TriageItemView[]) : [...items, ...extra].sort(compareItems);
+}
+
+/** Does an action's answer take the card out of the list (closed, or no longer matching the filter)? */
+export function leavesList(next: TriageItemView | null, filter: "open" | "routed" | "all"): boolean {
+  return next === null || !matchesFilter(next, filter);
+}
+
+/** Routing claims an unclaimed item for whoever routes it: the button says so. */
+export function routeLabel(item: Pick<TriageItemView, "claimedBy">): string {
+  return item.claimedBy ? "Route" : "Route and claim";
+}
+
+/** The line under the routing controls: what routing does to the claim. */
+export function routeHint(item: Pick<TriageItemView, "claimedBy" | "claimedByName">, me: { id: string }): string {
+  if (!item.claimedBy) return "Routing also claims it for you.";
+  if (item.claimedBy === me.id) return "You have claimed it; routing keeps your claim.";
+  return `Routing keeps the claim of ${item.claimedByName || "your colleague"}.`;
+}
+
+/** After routing: to whom, and who holds the claim now. */
+export function routedNotice(item: Pick<TriageItemView, "claimedBy" | "claimedByName" | "routedTo" | "careTeam">, me: { id: string }): string {
+  const to = item.careTeam.find((p) => p.id === item.routedTo)?.name || "the physician";
+  const claim = item.claimedBy === me.id ? " and claimed by you" : item.claimedBy ? ` (claimed by ${item.claimedByName || "a colleague"})` : "";
+  return `Routed to ${to}${claim}. They have been notified.`;
+}

@@ -1,14 +1,20 @@
-import { Suspense, lazy, useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { PatientInstruction, PublicUser } from "@glp1/shared";
 import { ChatPanel } from "../chat/ChatPanel.js";
 import type { ChatStore } from "../chat/store.js";
 import { useChat } from "../chat/useChat.js";
 import { CrisisBanner, mergeInstructions } from "../clinical/CrisisBanner.js";
+import { lazyScreen } from "../components/LazyScreen.js";
 
-// The clinical sections load on first use: the sign-in page and the chat stay small.
-const IntakeForm = lazy(() => import("../clinical/IntakeForm.js").then((m) => ({ default: m.IntakeForm })));
-const MetricLog = lazy(() => import("../clinical/MetricLog.js").then((m) => ({ default: m.MetricLog })));
-const PatientPrescriptions = lazy(() => import("../clinical/PatientPrescriptions.js").then((m) => ({ default: m.PatientPrescriptions })));
+// The clinical sections load on first use: the sign-in page and the chat stay small. A section
+// opened while offline says so (the tabs and the chat keep working) and loads once back online.
+const sectionLoading = { fallback: <p className="clinical-page muted">Loading…</p> };
+const IntakeForm = lazyScreen(() => import("../clinical/IntakeForm.js").then((m) => m.IntakeForm), { ...sectionLoading, name: "IntakeForm" });
+const MetricLog = lazyScreen(() => import("../clinical/MetricLog.js").then((m) => m.MetricLog), { ...sectionLoading, name: "MetricLog" });
+const PatientPrescriptions = lazyScreen(() => import("../clinical/PatientPrescriptions.js").then((m) => m.PatientPrescriptions), {
+  ...sectionLoading,
+  name: "PatientPrescriptions",
+});
 
 interface Props {
   user: PublicUser;
@@ -81,11 +87,9 @@ export function PatientView({ user, store }: Props) {
         <PatientChat user={user} store={store} />
       ) : (
         <main className="clinical-main" id="main">
-          <Suspense fallback={<p className="clinical-page muted">Loading…</p>}>
-            {section === "intake" && <IntakeForm user={user} onInstructions={onInstructions} />}
-            {section === "log" && <MetricLog user={user} store={store} onInstructions={onInstructions} />}
-            {section === "prescriptions" && <PatientPrescriptions user={user} />}
-          </Suspense>
+          {section === "intake" && <IntakeForm user={user} onInstructions={onInstructions} />}
+          {section === "log" && <MetricLog user={user} store={store} onInstructions={onInstructions} />}
+          {section === "prescriptions" && <PatientPrescriptions user={user} />}
         </main>
       )}
     </div>

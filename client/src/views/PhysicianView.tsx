@@ -1,13 +1,16 @@
-import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import type { ConversationSummary, DashboardRow, PublicUser } from "@glp1/shared";
 import { ChatPanel } from "../chat/ChatPanel.js";
 import type { ChatStore } from "../chat/store.js";
 import { useChat } from "../chat/useChat.js";
 import { SEVERITY_LABELS } from "../clinical/labels.js";
 import { usePanelAlerts, type OpenAlertCounts } from "../clinical/useAlerts.js";
+import { lazyScreen } from "../components/LazyScreen.js";
 import type { Grant } from "../dashboard/DashboardView.js";
+import { EmergencyBanner } from "../dashboard/EmergencyBanner.js";
+import { grantTitle } from "../dashboard/grants.js";
 import { formatListTime } from "../format.js";
-import { formatClock, shortId, useNow } from "../staff/useNow.js";
+import { useNow } from "../staff/useNow.js";
 
 interface Props {
   user: PublicUser;
@@ -25,11 +28,17 @@ function byActivity(a: ConversationSummary, b: ConversationSummary): number {
 }
 
 /** The patient record (charts, prescription writer) loads on first use. */
-const PatientPanel = lazy(() => import("../clinical/PatientPanel.js").then((m) => ({ default: m.PatientPanel })));
+const PatientPanel = lazyScreen(() => import("../clinical/PatientPanel.js").then((m) => m.PatientPanel), {
+  fallback: <p className="chat-placeholder muted">Loading the record…</p>,
+  name: "PatientPanel",
+});
 
 /** The dashboard (with uPlot for the cohort chart) and the break-glass dialog load on first use. */
-const DashboardView = lazy(() => import("../dashboard/DashboardView.js").then((m) => ({ default: m.DashboardView })));
-const BreakGlassDialog = lazy(() => import("../dashboard/BreakGlassDialog.js").then((m) => ({ default: m.BreakGlassDialog })));
+const DashboardView = lazyScreen(() => import("../dashboard/DashboardView.js").then((m) => m.DashboardView), {
+  fallback: <p className="chat-placeholder muted">Loading the dashboard…</p>,
+  name: "DashboardView",
+});
+const BreakGlassDialog = lazyScreen(() => import("../dashboard/BreakGlassDialog.js").then((m) => m.BreakGlassDialog), { fallback: null, name: "BreakGlassDialog" });
 
 const SEVERITY_ORDER = ["urgent", "high", "medium"] as const;
 
@@ -38,7 +47,7 @@ type Selection =
   /** `summary` stands in until the conversation list has loaded (built from the dashboard row). */
   | { kind: "conversation"; id: string; summary?: ConversationSummary }
   /** A panel patient without a conversation, or (with `emergencyUntil`) a break-glass record. */
-  | { kind: "record"; patientId: string; name: string; emergencyUntil?: string };
+  | { kind: "record"; patientId: string; name: string; knownName?: boolean; emergencyUntil?: string };
 
 /**
  * A physician. Home is the dashboard of their panel (beside the conversation list on wide
@@ -112,14 +121,14 @@ export function PhysicianView({ user, store }: Props) {
   const openGrant = useCallback(
     (g: Grant) => {
       store.closeConversation();
-      setSelection({ kind: "record", patientId: g.patientId, name: `Patient ${shortId(g.patientId)}`, emergencyUntil: g.expiresAt });
+      setSelection({ kind: "record", patientId: g.patientId, name: grantTitle(g), knownName: Boolean(g.name), emergencyUntil: g.expiresAt });
     },
     [store],
   );
 
-  const granted = (patientId: string, expiresAt: string) => {
+  const granted = (patientId: string, expiresAt: string, name?: string) => {
     setBreakGlass(false);
-    const g = { patientId, expiresAt };
+    const g: Grant = { patientId, expiresAt, ...(name ? { name } : {}) };
     setGrants((cur) => [...cur.filter((x) => x.patientId !== patientId), g]);
     openGrant(g);
   };
@@ -240,9 +249,7 @@ export function PhysicianView({ user, store }: Props) {
                 />
               </div>
               <div className="record-pane">
-                <Suspense fallback={<p className="chat-placeholder muted">Loading the record…</p>}>
-                  <PatientPanel key={current.patientId} store={store} patientId={current.patientId} patientName={current.patientName} onBack={back} />
-                </Suspense>
+                <PatientPanel key={current.patientId} store={store} patientId={current.patientId} patientName={current.patientName} onBack={back} />
               </div>
             </div>
           </>
@@ -255,28 +262,24 @@ export function PhysicianView({ user, store }: Props) {
         ) : null}
         {/* Kept mounted while a patient is open: filters, scroll and the live feed survive. */}
         <div className="dash-host" hidden={selection !== null}>
-          <Suspense fallback={<p className="chat-placeholder muted">Loading the dashboard…</p>}>
-            <DashboardView
-              store={store}
-              onOpen={openRow}
-              onBreakGlass={() => setBreakGlass(true)}
-              grants={grants}
-              onOpenGrant={openGrant}
-              onShowMessages={() => {
-                setHome("messages");
-                wantList();
-              }}
-              unreadMessages={totalUnread}
-              onRows={onRows}
-              onSettled={wantList}
-            />
-          </Suspense>
+          <DashboardView
+            store={store}
+            onOpen={openRow}
+            onBreakGlass={() => setBreakGlass(true)}
+            grants={grants}
+            onOpenGrant={openGrant}
+            onShowMessages={() => {
+              setHome("messages");
+              wantList();
+            }}
+            unreadMessages={totalUnread}
+            onRows={onRows}
+            onSettled={wantList}
+          />
         </div>
       </div>
       {breakGlass && (
-        <Suspense fallback={null}>
-          <BreakGlassDialog onGranted={granted} onClose={() => setBreakGlass(false)} />
-        </Suspense>
+        <BreakGlassDialog onGranted={granted} onClose={() => setBreakGlass(false)} />
       )}
     </main>
   );
@@ -294,22 +297,7 @@ function RecordOnly({ store, selection, onBack }: { store: ChatStore; selection:
           <span aria-hidden="true">←</span> Dashboard
         </button>
       </div>
-      {until !== null && (
-        <div className={`emergency-banner${expired ? " is-expired" : ""}`} role="status" data-testid="emergency-banner">
-          <strong>Emergency access</strong>
-          {expired ? (
-            <span> has expired. The record is closed.</span>
-          ) : (
-            <span>
-              {" "}
-              · every access is audited · expires in{" "}
-              <span className="countdown" data-testid="emergency-countdown">
-                {formatClock(until - now)}
-              </span>
-            </span>
-          )}
-        </div>
-      )}
+      {until !== null && <EmergencyBanner patientId={selection.patientId} name={selection.knownName ? selection.name : undefined} until={until} now={now} />}
       {expired ? (
         <div className="chat-placeholder">
           <button type="button" className="button-secondary" onClick={onBack}>
@@ -318,9 +306,7 @@ function RecordOnly({ store, selection, onBack }: { store: ChatStore; selection:
         </div>
       ) : (
         <div className="record-pane record-solo">
-          <Suspense fallback={<p className="chat-placeholder muted">Loading the record…</p>}>
-            <PatientPanel store={store} patientId={selection.patientId} patientName={selection.name} onBack={onBack} emergency={until !== null} />
-          </Suspense>
+          <PatientPanel store={store} patientId={selection.patientId} patientName={selection.name} onBack={onBack} emergency={until !== null} />
         </div>
       )}
     </div>

@@ -1,7 +1,7 @@
 import { type Request, type Response, Router } from "express";
 import passport from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
-import { loginSchema, type MfaStatus, registerSchema, type Role, type SessionInfo } from "@glp1/shared";
+import { loginSchema, type MfaStatus, registerSchema, type Role, type SessionEndReason, type SessionInfo } from "@glp1/shared";
 import { audited } from "../audit/audited.js";
 import type { AuditWriter } from "../audit/audit.writer.js";
 import { AppError, parseInput } from "../http/errors.js";
@@ -21,8 +21,8 @@ export interface AuthRouteDeps {
   sessions: RedisSessionStore;
   idleTimeoutMs: number;
   absoluteLifetimeMs: number;
-  /** Ends a session's sockets on every node (sends `session:expired` first). */
-  endSessionSockets: (sid: string) => Promise<void>;
+  /** Ends a session's sockets on every node (sends `session:expired` with the reason first). */
+  endSessionSockets: (sid: string, reason: SessionEndReason) => Promise<void>;
   mfa: MfaService;
   limits: Limits;
   /** Roles whose sessions need a second factor before any PHI access. */
@@ -126,7 +126,7 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
     await audited(deps.audit, "auth:logout", actor, metaOf(req), { resource: "user", resourceId: actor.userId }, async () => {
       const sid = req.sessionID;
       await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
-      await deps.endSessionSockets(sid);
+      await deps.endSessionSockets(sid, "signed_out");
     });
     res.clearCookie(req.app.get("sessionCookieName") as string, { path: "/" });
     res.status(204).end();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Agent, auditSettled, loginAgent, makeUser, type Person, sleep, startTestApp, type TestApp } from "../test/harness.js";
+import { Agent, auditSettled, connectSocket, loginAgent, makeUser, nextEvent, type Person, sleep, startTestApp, type TestApp } from "../test/harness.js";
 
 let app: TestApp;
 let patient: Person;
@@ -164,10 +164,15 @@ describe("idle timeout", () => {
     try {
       const u = await makeUser(short, "patient");
       const agent = await loginAgent(short, u);
+      const socket = await connectSocket(short, agent.cookie);
+      const expired = nextEvent(socket, "session:expired", 5000);
       await sleep(500);
       expect((await agent.get("/api/auth/me")).status).toBe(200);
       await sleep(900);
       expect((await agent.get("/api/auth/me")).status).toBe(401);
+      // The socket is told it was the time limit, not inactivity (the user was active).
+      expect(await expired).toEqual({ reason: "absolute_limit" });
+      socket.close();
     } finally {
       await short.close();
     }

@@ -37,8 +37,8 @@ export function createMfaRoutes(deps: AuthRouteDeps): Router {
       // password alone: end them (and their sockets), as a password change does.
       req.session.mfa = true;
       await save(req);
-      const others = await deps.sessions.endAllOf(actor.userId, req.sessionID);
-      await Promise.all(others.map((sid) => deps.endSessionSockets(sid)));
+      const others = await deps.sessions.endAllOf(actor.userId, req.sessionID, "mfa_enabled");
+      await Promise.all(others.map((sid) => deps.endSessionSockets(sid, "mfa_enabled")));
     });
     const user = await deps.auth.findById(actor.userId);
     res.json({ mfa: { enrolled: user?.mfaEnabled ?? false, verified: true, enrollmentRequired: false } });

@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync } from "node:crypto";
 import session from "express-session";
 import type { Redis } from "ioredis";
-import type { Role } from "@glp1/shared";
+import type { Role, SessionEndReason } from "@glp1/shared";
 
 declare module "express-session" {
   interface SessionData {
@@ -15,6 +15,9 @@ declare module "express-session" {
     mfa?: boolean;
   }
 }
+
+/** How long the reason a session was ended stays readable (longer than any sweep interval). */
+const ENDED_NOTE_MS = 10 * 60_000;
 
 export type StoredSession = session.SessionData & { cookie: session.Cookie };
 
@@ -143,11 +146,34 @@ export class RedisSessionStore extends session.Store {
     return new Set(sids.filter((_, i) => results[i]?.[1] === 1));
   }
 
-  async end(sid: string): Promise<void> {
+  /** Where the reason a session was ended is kept for a while (see `end`). */
+  private endedKey(sid: string): string {
+    return `${this.prefix}ended:${sid}`;
+  }
+
+  /**
+   * End a session. With a `reason`, a short-lived note of it is left behind (in the same
+   * transaction), so whichever node notices the session gone (idle sweep, a socket event
+   * arriving in between) tells the user the same reason as the one that ended it.
+   */
+  async end(sid: string, reason?: SessionEndReason): Promise<void> {
     const sess = await this.peek(sid).catch(() => null);
     const multi = this.redis.multi().del(this.key(sid));
+    if (reason) multi.set(this.endedKey(sid), reason, "PX", ENDED_NOTE_MS);
     if (sess?.userId) multi.srem(this.userKey(sess.userId), sid).hdel(this.activityKey(sess.userId), sid);
     await multi.exec();
+  }
+
+  /** Why each of these (ended) sessions was ended, for those ended on purpose in the last few minutes. */
+  async endReasons(sids: string[]): Promise<Map<string, SessionEndReason>> {
+    if (sids.length === 0) return new Map();
+    const raws = await this.redis.mget(sids.map((s) => this.endedKey(s)));
+    const out = new Map<string, SessionEndReason>();
+    sids.forEach((sid, i) => {
+      const r = raws[i];
+      if (r) out.set(sid, r as SessionEndReason);
+    });
+    return out;
   }
 
   /** Live session ids of a user (stale index entries are pruned on the way). */
@@ -183,9 +209,9 @@ export class RedisSessionStore extends session.Store {
   }
 
   /** End every session of a user except `keep`; returns the ended session ids. */
-  async endAllOf(userId: string, keep: string | null = null): Promise<string[]> {
+  async endAllOf(userId: string, keep: string | null, reason: SessionEndReason): Promise<string[]> {
     const sids = (await this.sessionsOf(userId)).filter((s) => s !== keep);
-    await Promise.all(sids.map((s) => this.end(s)));
+    await Promise.all(sids.map((s) => this.end(s, reason)));
     return sids;
   }
 }

@@ -1,5 +1,5 @@
 import { type Request, type Response, Router } from "express";
-import { changePasswordSchema, objectIdSchema, sessionHandleSchema, type SessionView } from "@glp1/shared";
+import { changePasswordSchema, objectIdSchema, type SessionEndReason, sessionHandleSchema, type SessionView } from "@glp1/shared";
 import { audited } from "../audit/audited.js";
 import type { AuditWriter } from "../audit/audit.writer.js";
 import { AppError, notFound, parseInput } from "../http/errors.js";
@@ -12,10 +12,10 @@ import { toPublicUser } from "./user.model.js";
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
-/** End sessions in Redis and their sockets on every node, at once. */
-async function endSessions(deps: Pick<AuthRouteDeps, "sessions" | "endSessionSockets">, sids: string[]): Promise<void> {
-  await Promise.all(sids.map((sid) => deps.sessions.end(sid)));
-  await Promise.all(sids.map((sid) => deps.endSessionSockets(sid)));
+/** End sessions in Redis and their sockets on every node, at once, telling them why. */
+async function endSessions(deps: Pick<AuthRouteDeps, "sessions" | "endSessionSockets">, sids: string[], reason: SessionEndReason): Promise<void> {
+  await Promise.all(sids.map((sid) => deps.sessions.end(sid, reason)));
+  await Promise.all(sids.map((sid) => deps.endSessionSockets(sid, reason)));
 }
 
 function clearCookie(req: Request, res: Response) {
@@ -54,7 +54,7 @@ export function createSessionRoutes(deps: AuthRouteDeps): Router {
     const wasCurrent = await audited(deps.audit, "auth:session_end", actor, metaOf(req), { resource: "session", resourceId: handle }, async () => {
       const target = (await deps.sessions.listOf(actor.userId)).find((s) => s.handle === handle);
       if (!target) throw notFound("session");
-      await endSessions(deps, [target.sid]);
+      await endSessions(deps, [target.sid], target.sid === req.sessionID ? "signed_out" : "ended_elsewhere");
       return target.sid === req.sessionID;
     });
     if (wasCurrent) clearCookie(req, res);
@@ -66,7 +66,7 @@ export function createSessionRoutes(deps: AuthRouteDeps): Router {
     const actor = mustActor(req);
     const ended = await audited(deps.audit, "auth:session_end", actor, metaOf(req), { resource: "session", reason: "ALL_OTHERS" }, async () => {
       const sids = (await deps.sessions.sessionsOf(actor.userId)).filter((s) => s !== req.sessionID);
-      await endSessions(deps, sids);
+      await endSessions(deps, sids, "ended_elsewhere");
       return sids.length;
     });
     res.json({ ended });
@@ -93,7 +93,7 @@ export function createSessionRoutes(deps: AuthRouteDeps): Router {
         throw invalidCredentials();
       }
       const sids = (await deps.sessions.sessionsOf(actor.userId)).filter((s) => s !== req.sessionID);
-      await endSessions(deps, sids);
+      await endSessions(deps, sids, "password_changed");
       return sids.length;
     });
     res.json({ ended });
@@ -106,7 +106,7 @@ export interface AccountAdminDeps {
   auth: AuthService;
   audit: AuditWriter;
   sessions: RedisSessionStore;
-  endSessionSockets: (sid: string) => Promise<void>;
+  endSessionSockets: (sid: string, reason: SessionEndReason) => Promise<void>;
 }
 
 /** Mounted at /api/admin beside the admin feature's routes: account switches that end sessions. */
@@ -125,7 +125,7 @@ export function createAccountAdminRoutes(deps: AccountAdminDeps): Router {
       if (!user) throw notFound("user");
       if (user.role === "patient") target.patientId = id;
       const sids = await deps.sessions.sessionsOf(id);
-      await endSessions(deps, sids);
+      await endSessions(deps, sids, "account_disabled");
       return { user, ended: sids.length };
     });
     res.json({ user: { ...toPublicUser(result.user), active: false }, ended: result.ended });

@@ -78,7 +78,7 @@ describe("ending sessions", () => {
     const gone = new Promise<void>((resolve) => socket.once("disconnect", () => resolve()));
     const res = await here.request("DELETE", `/api/auth/sessions/${other.id}`);
     expect(res.status).toBe(204);
-    await expired;
+    expect(await expired).toEqual({ reason: "ended_elsewhere" });
     await gone;
     expect((await there.get("/api/auth/me")).status).toBe(401);
     expect((await here.get("/api/auth/me")).status).toBe(200);
@@ -106,10 +106,22 @@ describe("ending sessions", () => {
     const res = await here.request("DELETE", "/api/auth/sessions");
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ended: 2 });
-    await expired;
+    expect(await expired).toEqual({ reason: "ended_elsewhere" });
     expect((await there.get("/api/auth/me")).status).toBe(401);
     expect((await third.get("/api/auth/me")).status).toBe(401);
     expect((await here.get("/api/auth/me")).status).toBe(200);
+  });
+
+  it("a socket whose session another node ended is told the reason that node noted, not 'idle'", async () => {
+    const user = await makeUser(app, "patient");
+    const agent = await loginAgent(app, user);
+    const socket = await connectSocket(app, agent.cookie);
+    const expired = nextEvent(socket, "session:expired");
+    // As if another node ended it and its push never reached this socket: only Redis knows.
+    const [sid] = await app.sessions.sessionsOf(user.id);
+    await app.sessions.end(sid!, "account_disabled");
+    expect(await expired).toEqual({ reason: "account_disabled" });
+    socket.close();
   });
 
   it("ending the current session by its handle signs this browser out", async () => {
@@ -139,7 +151,7 @@ describe("POST /api/auth/password", () => {
     const ok = await here.post("/api/auth/password", { currentPassword: user.password, newPassword: "a-brand-new-password" });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ ended: 1 });
-    await expired;
+    expect(await expired).toEqual({ reason: "password_changed" });
     expect((await there.get("/api/auth/me")).status).toBe(401);
     expect((await here.get("/api/auth/me")).status).toBe(200);
     expect((await new Agent(app.url).post("/api/auth/login", { email: user.email, password: user.password })).status).toBe(401);
@@ -163,7 +175,8 @@ describe("POST /api/admin/users/:id/disable", () => {
     const res = await admin.post(`/api/admin/users/${user.id}/disable`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ user: { id: user.id, role: "physician", name: user.name, active: false }, ended: 2 });
-    await expired;
+    // Told why: not the idle-timeout message a disabled account used to see.
+    expect(await expired).toEqual({ reason: "account_disabled" });
     expect((await a.get("/api/auth/me")).status).toBe(401);
     expect((await b.get("/api/auth/me")).status).toBe(401);
     const again = await new Agent(app.url).post("/api/auth/login", { email: user.email, password: user.password });

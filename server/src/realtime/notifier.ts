@@ -28,6 +28,11 @@ export function createNotifier() {
       if (!io) return;
       (io.to(room).emit as (e: E, p: Payload<E>) => boolean)(event, payload);
     },
+    /** Take every socket of these users out of these rooms, on every node (access was withdrawn). */
+    leave(userIds: string[], roomNames: string[]) {
+      if (!io || userIds.length === 0 || roomNames.length === 0) return;
+      io.in(userIds.map(rooms.user)).socketsLeave(roomNames);
+    },
   };
 }
 

@@ -14,6 +14,8 @@ export interface SocketData {
   userId: string;
   role: Actor["role"];
   sessionId: string;
+  /** When the session began (epoch ms), to tell an absolute-lifetime end from an idle one. */
+  sessionCreatedAt?: number | null;
   meta: RequestMeta;
   /** At the handshake the session still owed a second factor (kept out of its user room). */
   needsMfa?: boolean;

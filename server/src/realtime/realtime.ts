@@ -4,7 +4,7 @@ import { parse as parseCookie } from "cookie";
 import { unsign } from "cookie-signature";
 import type { Redis } from "ioredis";
 import { Server } from "socket.io";
-import type { Role } from "@glp1/shared";
+import type { Role, SessionEndReason } from "@glp1/shared";
 import type { AuditWriter } from "../audit/audit.writer.js";
 import type { Limits } from "../auth/limits.js";
 import { needsSecondFactor } from "../auth/mfa.gate.js";
@@ -89,7 +89,7 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
       if (deps.limits && !(await deps.limits.sockets.acquire(sess.userId, socket.id))) {
         return refuse("RATE_LIMITED", "TOO_MANY_SOCKETS");
       }
-      socket.data = { userId: sess.userId, role: sess.role, sessionId: sid, meta, needsMfa: needsSecondFactor(mfaRoles, sess) };
+      socket.data = { userId: sess.userId, role: sess.role, sessionId: sid, sessionCreatedAt: sess.createdAt ?? null, meta, needsMfa: needsSecondFactor(mfaRoles, sess) };
       next();
     })().catch((err: unknown) => {
       logger.error({ err }, "socket handshake failed");
@@ -97,9 +97,40 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
     });
   });
 
-  const expire = (socket: AppSocket) => {
-    socket.emit("session:expired", {});
+  /**
+   * Why a session this node found gone ended: what the act that ended it noted (an admin's
+   * disable, a logout elsewhere…), else the absolute lifetime or the idle timeout, told
+   * apart by when the session began.
+   */
+  const reasonsFor = async (sockets: AppSocket[]): Promise<Map<string, SessionEndReason>> => {
+    const sids = [...new Set(sockets.map((s) => s.data.sessionId))];
+    const noted = await sessions.endReasons(sids).catch(() => new Map<string, SessionEndReason>());
+    const now = Date.now();
+    for (const s of sockets) {
+      if (noted.has(s.data.sessionId)) continue;
+      const created = s.data.sessionCreatedAt;
+      const absolute = deps.absoluteLifetimeMs !== undefined && created != null && now >= created + deps.absoluteLifetimeMs;
+      noted.set(s.data.sessionId, absolute ? "absolute_limit" : "idle");
+    }
+    return noted;
+  };
+
+  const expireWith = (socket: AppSocket, reason: SessionEndReason) => {
+    socket.emit("session:expired", { reason });
     socket.disconnect(true);
+  };
+
+  /** End local sockets whose session is gone, each told why. */
+  const expireAll = async (list: AppSocket[]) => {
+    const reasons = await reasonsFor(list);
+    for (const s of list) expireWith(s, reasons.get(s.data.sessionId) ?? "idle");
+  };
+
+  const expire = (socket: AppSocket) => {
+    void expireAll([socket]).catch((err: unknown) => {
+      logger.warn({ err }, "session expiry failed");
+      expireWith(socket, "idle");
+    });
   };
 
   io.on("connection", (socket) => {
@@ -128,7 +159,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
         bySession.set(s.data.sessionId, list);
       }
       const live = await sessions.alive([...bySession.keys()]);
-      for (const [sid, list] of bySession) if (!live.has(sid)) list.forEach(expire);
+      const gone = [...bySession].flatMap(([sid, list]) => (live.has(sid) ? [] : list));
+      if (gone.length > 0) await expireAll(gone);
     })().catch((err: unknown) => logger.warn({ err }, "session sweep failed"));
   }, deps.sweepMs);
   sweep.unref();
@@ -142,9 +174,9 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
     : null;
   slots?.unref();
 
-  /** End every socket of a session, on every node. */
-  async function endSession(sid: string): Promise<void> {
-    io.to(rooms.session(sid)).emit("session:expired", {});
+  /** End every socket of a session, on every node, telling the client why. */
+  async function endSession(sid: string, reason: SessionEndReason): Promise<void> {
+    io.to(rooms.session(sid)).emit("session:expired", { reason });
     io.in(rooms.session(sid)).disconnectSockets(true);
   }
 

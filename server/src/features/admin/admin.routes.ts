@@ -1,5 +1,15 @@
 import { Router } from "express";
-import { careTeamSchema, createUserSchema, mfaResetSchema, type MfaResetResponse, objectIdSchema, type UserSearchResponse, userSearchSchema } from "@glp1/shared";
+import {
+  type CareTeamResponse,
+  careTeamSchema,
+  createUserSchema,
+  mfaResetSchema,
+  type MfaResetResponse,
+  objectIdSchema,
+  type SessionEndReason,
+  type UserSearchResponse,
+  userSearchSchema,
+} from "@glp1/shared";
 import { audited } from "../../audit/audited.js";
 import type { AuditWriter } from "../../audit/audit.writer.js";
 import type { AuthService } from "../../auth/auth.service.js";
@@ -17,8 +27,8 @@ export interface AdminRouteDeps {
   audit: AuditWriter;
   mfa: Pick<MfaService, "reset">;
   sessions: Pick<RedisSessionStore, "endAllOf">;
-  /** Ends a session's sockets on every node (sends `session:expired` first). */
-  endSessionSockets: (sid: string) => Promise<void>;
+  /** Ends a session's sockets on every node (sends `session:expired` with the reason first). */
+  endSessionSockets: (sid: string, reason: SessionEndReason) => Promise<void>;
 }
 
 export function createAdminRoutes(deps: AdminRouteDeps): Router {
@@ -83,14 +93,29 @@ export function createAdminRoutes(deps: AdminRouteDeps): Router {
       const done = await deps.mfa.reset(id);
       if (!done) throw notFound("user");
       if (done.role === "patient") target.patientId = id;
-      const sids = await deps.sessions.endAllOf(id);
-      await Promise.all(sids.map((sid) => deps.endSessionSockets(sid)));
+      const sids = await deps.sessions.endAllOf(id, null, "mfa_reset");
+      await Promise.all(sids.map((sid) => deps.endSessionSockets(sid, "mfa_reset")));
       // Set last, so a failure above is audited with its error code.
       target.reason = reason;
       const answer: MfaResetResponse = { user: { id, role: done.role, name: done.name, mfaEnrolled: false }, wasEnrolled: done.wasEnrolled, ended: sids.length };
       return answer;
     });
     res.json(result);
+  });
+
+  /**
+   * A patient's care team as it stands, so the admin screen starts from it (and can say
+   * who a change would remove). A read of who treats a patient: audited against them.
+   */
+  router.get("/care-teams/:patientId", async (req, res) => {
+    const careTeam = await audited(deps.audit, "admin:care_team_read", actorOf(req), metaOf(req), { resource: "careteam" }, (target) => {
+      // The patient named is on the entry even when the caller may not read it.
+      if (objectIdSchema.safeParse(req.params.patientId).success) target.patientId = target.resourceId = req.params.patientId;
+      requireRole(actorOf(req), "admin");
+      return deps.admin.careTeamOf(parseInput(objectIdSchema, req.params.patientId), target);
+    });
+    const body: CareTeamResponse = careTeam;
+    res.json(body);
   });
 
   router.post("/care-teams", async (req, res) => {

@@ -1,16 +1,34 @@
 import { randomBytes } from "node:crypto";
 import { Types } from "mongoose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Agent, auditSettled, enrollMfa, loginAgent, makeUser, startTestApp, type TestApp } from "../../test/harness.js";
+import type { ConversationsChanged } from "@glp1/shared";
+import {
+  Agent,
+  auditSettled,
+  type ClientSocket,
+  connectSocket,
+  emitAck,
+  enrollMfa,
+  loginAgent,
+  makeUser,
+  nextEvent,
+  noEvent,
+  startTestApp,
+  type TestApp,
+} from "../../test/harness.js";
 import { matchesWordPrefixes } from "./admin.search.js";
 
 let app: TestApp;
 let adminAgent: Agent;
+const sockets: ClientSocket[] = [];
 beforeAll(async () => {
   app = await startTestApp();
   adminAgent = await loginAgent(app, await makeUser(app, "admin"));
 });
-afterAll(() => app?.close());
+afterAll(async () => {
+  sockets.forEach((s) => s.close());
+  await app?.close();
+});
 
 describe("admin accounts and care teams", () => {
   it("creates an account of any role, which can then sign in", async () => {
@@ -53,6 +71,91 @@ describe("admin accounts and care teams", () => {
     expect(res.status).toBe(400);
     expect(await app.db.models.careTeams.countDocuments({ patientId: patient.id })).toBe(0);
     expect(await app.db.models.conversations.countDocuments({ patientId: patient.id })).toBe(0);
+  });
+});
+
+describe("reading and changing a care team", () => {
+  const socketOf = async (who: Awaited<ReturnType<typeof makeUser>>) => {
+    const socket = await connectSocket(app, (await loginAgent(app, who)).cookie);
+    sockets.push(socket);
+    return socket;
+  };
+
+  it("answers the current team with names, an empty one when none was set, and audits the read against the patient", async () => {
+    const patient = await makeUser(app, "patient");
+    const [a, b] = [await makeUser(app, "physician"), await makeUser(app, "physician")];
+    const none = await adminAgent.get(`/api/admin/care-teams/${patient.id}`);
+    expect(none.status).toBe(200);
+    expect(none.body).toEqual({ patientId: patient.id, physicians: [] });
+
+    await adminAgent.post("/api/admin/care-teams", { patientId: patient.id, physicianIds: [a.id, b.id] });
+    expect((await adminAgent.post(`/api/admin/users/${b.id}/disable`)).status).toBe(200);
+    const res = await adminAgent.get(`/api/admin/care-teams/${patient.id}`);
+    expect(res.body).toEqual({
+      patientId: patient.id,
+      physicians: [
+        { id: a.id, name: a.name, active: true },
+        { id: b.id, name: b.name, active: false },
+      ],
+    });
+    await auditSettled(app);
+    const reads = await app.db.models.audit.find({ action: "admin:care_team_read", patientId: new Types.ObjectId(patient.id) }).lean();
+    expect(reads.map((e) => e.outcome)).toEqual(["success", "success"]);
+    expect(JSON.stringify(reads)).not.toContain(a.name);
+  });
+
+  it("refuses non-admins (audited against the patient), a bad id with 400, and an id that is not a patient with 404", async () => {
+    const patient = await makeUser(app, "patient");
+    const physician = await makeUser(app, "physician");
+    const denied = await (await loginAgent(app, physician)).get(`/api/admin/care-teams/${patient.id}`);
+    expect(denied.status).toBe(403);
+    expect((await adminAgent.get("/api/admin/care-teams/not-an-id")).status).toBe(400);
+    expect((await adminAgent.get(`/api/admin/care-teams/${physician.id}`)).status).toBe(404);
+    expect((await new Agent(app.url).get(`/api/admin/care-teams/${patient.id}`)).status).toBe(401);
+    await auditSettled(app);
+    const entry = await app.db.models.audit.findOne({ action: "admin:care_team_read", userId: new Types.ObjectId(physician.id) }).lean();
+    expect(entry).toMatchObject({ outcome: "denied" });
+    expect(String(entry!.patientId)).toBe(patient.id);
+  });
+
+  it("says who was added and removed; the removed physician's sockets are told and leave the patient's rooms, the patient and the newcomer are told", async () => {
+    const patient = await makeUser(app, "patient");
+    const [old, kept, added] = [await makeUser(app, "physician"), await makeUser(app, "physician"), await makeUser(app, "physician")];
+    const first = await adminAgent.post("/api/admin/care-teams", { patientId: patient.id, physicianIds: [old.id, kept.id] });
+    expect(first.body.careTeam).toMatchObject({ addedPhysicianIds: [old.id, kept.id], removedPhysicianIds: [] });
+    const oldConversation = first.body.careTeam.conversationIds[0] as string;
+
+    const [oldSocket, keptSocket, addedSocket, patientSocket] = [await socketOf(old), await socketOf(kept), await socketOf(added), await socketOf(patient)];
+    // The old physician watches the patient's live metrics and has the conversation open.
+    expect(await emitAck(oldSocket, "metrics:subscribe", { patientId: patient.id })).toMatchObject({ ok: true });
+    expect(await emitAck(oldSocket, "chat:join", { conversationId: oldConversation })).toMatchObject({ ok: true });
+    expect(await emitAck(keptSocket, "metrics:subscribe", { patientId: patient.id })).toMatchObject({ ok: true });
+
+    const toOld = nextEvent<ConversationsChanged>(oldSocket, "conversations:changed");
+    const toPatient = nextEvent<ConversationsChanged>(patientSocket, "conversations:changed");
+    const toAdded = nextEvent<ConversationsChanged>(addedSocket, "conversations:changed");
+    const keptQuiet = noEvent(keptSocket, "conversations:changed", 500);
+    const res = await adminAgent.post("/api/admin/care-teams", { patientId: patient.id, physicianIds: [kept.id, added.id] });
+    expect(res.status).toBe(200);
+    expect(res.body.careTeam).toMatchObject({ physicianIds: [kept.id, added.id], addedPhysicianIds: [added.id], removedPhysicianIds: [old.id] });
+    expect(await toOld).toEqual({ patientId: patient.id, lostAccess: true });
+    expect(await toPatient).toEqual({ patientId: patient.id, lostAccess: false });
+    expect(await toAdded).toEqual({ patientId: patient.id, lostAccess: false });
+    expect(await keptQuiet).toBe(true);
+
+    // A new reading reaches the physician still on the team, not the one taken off it.
+    const oldMissesIt = noEvent(oldSocket, "metrics:update", 700);
+    const keptGetsIt = nextEvent(keptSocket, "metrics:update");
+    const report = await emitAck(patientSocket, "metrics:report", { readings: [{ kind: "weight", value: 91.5, unit: "kg", observedAt: new Date().toISOString() }] });
+    expect(report).toMatchObject({ ok: true });
+    await keptGetsIt;
+    expect(await oldMissesIt).toBe(true);
+
+    // Saving the same team again changes nothing and tells nobody.
+    const quiet = noEvent(patientSocket, "conversations:changed", 500);
+    const same = await adminAgent.post("/api/admin/care-teams", { patientId: patient.id, physicianIds: [kept.id, added.id] });
+    expect(same.body.careTeam).toMatchObject({ addedPhysicianIds: [], removedPhysicianIds: [] });
+    expect(await quiet).toBe(true);
   });
 });
 

@@ -27,7 +27,7 @@ describe("admin MFA reset", () => {
     const res = await reset(physician.id, { reason: "LOST_DEVICE" });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ user: { id: physician.id, role: "physician", name: physician.name, mfaEnrolled: false }, wasEnrolled: true, ended: 1 });
-    await expired;
+    expect(await expired).toEqual({ reason: "mfa_reset" });
     await gone;
     expect((await agent.get("/api/auth/me")).status).toBe(401);
 

@@ -1,6 +1,8 @@
 import { Types } from "mongoose";
-import type { ChatMessage, ChatReadInput, ChatSendInput, ConversationSummary, HistoryQuery } from "@glp1/shared";
+import { type ChatMessage, type ChatReadInput, type ChatSendInput, CONVERSATION_CLOSED, type ConversationSummary, type HistoryQuery } from "@glp1/shared";
 import type { Actor, AuditTarget } from "../../audit/audited.js";
+import type { Access } from "../../auth/access.js";
+import type { CareTeamModel } from "../../auth/careTeam.model.js";
 import { assertParticipant } from "../../auth/policy.js";
 import type { UserModel } from "../../auth/user.model.js";
 import { AppError, forbidden, notFound } from "../../http/errors.js";
@@ -17,12 +19,21 @@ export interface ChatServiceDeps {
   users: UserModel;
   conversations: ConversationModel;
   messages: MessageModel;
+  careTeams: CareTeamModel;
+  /** Care-team membership, read from the database on every act (never cached: teams change). */
+  access: Pick<Access, "isInCareTeam">;
   hooks?: ChatHooks;
 }
 
+/** A participant's conversation whose physician has left the patient's care team. */
+const closedConversation = () =>
+  new AppError("FORBIDDEN", "this conversation is closed: the physician is no longer on the patient's care team", undefined, { reason: CONVERSATION_CLOSED });
+
 /**
  * Conversations and messages. Every function takes the acting user, checks that they
- * take part in the conversation, and names the patient on the audit target.
+ * take part in the conversation and that its physician is on the patient's care team
+ * (a physician taken off the team loses the conversation; its history stays stored), and
+ * names the patient on the audit target.
  */
 export function createChatService(deps: ChatServiceDeps) {
   const { users, conversations, messages } = deps;
@@ -51,6 +62,8 @@ export function createChatService(deps: ChatServiceDeps) {
     if (!conv) throw forbidden();
     target.patientId = String(conv.patientId);
     assertParticipant(actor, conv);
+    // Who takes part is fixed; whether the physician still cares for the patient is not.
+    if (!(await deps.access.isInCareTeam(String(conv.physicianId), String(conv.patientId)))) throw closedConversation();
     return conv;
   }
 
@@ -62,7 +75,7 @@ export function createChatService(deps: ChatServiceDeps) {
     const filter =
       actor.role === "patient" ? { patientId: actor.userId } : actor.role === "physician" ? { physicianId: actor.userId } : null;
     if (!filter) return [];
-    const convs = await conversations.find(filter).lean();
+    const convs = await current(actor, await conversations.find(filter).lean());
     const ids = [...new Set(convs.flatMap((c) => [String(c.patientId), String(c.physicianId)]))];
     const people = new Map((await users.find({ _id: { $in: ids } })).map((u) => [String(u._id), u.name]));
     const side = actor.role === "patient" ? "patient" : "physician";
@@ -76,6 +89,25 @@ export function createChatService(deps: ChatServiceDeps) {
       lastMessageAt: c.lastMessageAt ? c.lastMessageAt.toISOString() : null,
     }));
     return summaries.sort((a, b) => (b.lastMessageAt ?? "").localeCompare(a.lastMessageAt ?? ""));
+  }
+
+  /** Only the conversations whose physician is on the patient's care team now (one query). */
+  async function current<C extends { patientId: Types.ObjectId; physicianId: Types.ObjectId }>(actor: Actor, convs: C[]): Promise<C[]> {
+    if (convs.length === 0) return convs;
+    if (actor.role === "patient") {
+      const team = await deps.careTeams.findOne({ patientId: new Types.ObjectId(actor.userId) }, { physicianIds: 1 }).lean();
+      const onTeam = new Set((team?.physicianIds ?? []).map(String));
+      return convs.filter((c) => onTeam.has(String(c.physicianId)));
+    }
+    const patientIds = [...new Set(convs.map((c) => String(c.patientId)))].map((id) => new Types.ObjectId(id));
+    const me = new Types.ObjectId(actor.userId);
+    const mine = new Set<string>();
+    // By the indexed patientId, in chunks the embedded database still pushes down (docs/ferretdb.md).
+    for (let i = 0; i < patientIds.length; i += 500) {
+      const teams = await deps.careTeams.find({ patientId: { $in: patientIds.slice(i, i + 500) }, physicianIds: me }, { patientId: 1 }).lean();
+      for (const t of teams) mine.add(String(t.patientId));
+    }
+    return convs.filter((c) => mine.has(String(c.patientId)));
   }
 
   /** Messages oldest first; `before` pages back from a message id. */

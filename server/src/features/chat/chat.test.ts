@@ -1,4 +1,4 @@
-import type { ChatMessage } from "@glp1/shared";
+import { type ChatMessage, CONVERSATION_CLOSED } from "@glp1/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   auditSettled,
@@ -7,6 +7,7 @@ import {
   emitAck,
   loginAgent,
   makeCareTeam,
+  makeUser,
   nextEvent,
   noEvent,
   sleep,
@@ -260,6 +261,64 @@ describe("history over REST", () => {
   });
 });
 
+describe("a physician taken off the care team", () => {
+  const closed = { ok: false, error: { code: "FORBIDDEN", details: { reason: CONVERSATION_CLOSED } } };
+
+  it("loses the conversation at once: history, join, send, typing and read marks are refused and audited; history stays stored", async () => {
+    const p = await pair();
+    const sent = await emitAck<{ message: ChatMessage }>(p.patientSocket, "chat:send", { conversationId: p.conversationId, body: "before the change", clientId: clientId() });
+    if (!sent.ok) throw new Error(sent.error.code);
+    expect(await emitAck(p.physicianSocket, "chat:join", { conversationId: p.conversationId })).toMatchObject({ ok: true });
+
+    const successor = await makeUser(app, "physician");
+    await app.services.admin.setCareTeam({ patientId: p.patient.id, physicianIds: [successor.id] }, { resource: "careteam" });
+
+    const history = await p.physicianAgent.get(`/api/conversations/${p.conversationId}/messages`);
+    expect(history.status).toBe(403);
+    expect(JSON.stringify(history.body)).not.toContain("before the change");
+    expect(await emitAck(p.physicianSocket, "chat:join", { conversationId: p.conversationId })).toMatchObject(closed);
+    expect(await emitAck(p.physicianSocket, "chat:send", { conversationId: p.conversationId, body: "still here?", clientId: clientId() })).toMatchObject(closed);
+    expect(await emitAck(p.physicianSocket, "chat:typing", { conversationId: p.conversationId })).toMatchObject(closed);
+    expect(await emitAck(p.physicianSocket, "chat:read", { conversationId: p.conversationId, messageId: sent.data.message.id })).toMatchObject(closed);
+    // The patient cannot write into it either: nobody would read it.
+    expect(await emitAck(p.patientSocket, "chat:send", { conversationId: p.conversationId, body: "hello?", clientId: clientId() })).toMatchObject(closed);
+
+    // Nothing was deleted; nothing was added.
+    const stored = await app.db.models.messages.find({ conversationId: p.conversationId }).lean();
+    expect(stored).toHaveLength(1);
+    await auditSettled(app);
+    const denied = await app.db.models.audit.find({ userId: p.physician.id, outcome: "denied", action: { $in: ["chat:history", "chat:join", "chat:send", "chat:typing", "chat:read"] } }).lean();
+    expect(denied.map((e) => e.action).sort()).toEqual(["chat:history", "chat:join", "chat:read", "chat:send", "chat:typing"]);
+    expect(denied.every((e) => String(e.patientId) === p.patient.id)).toBe(true);
+  });
+
+  it("drops out of both sides' conversation lists, and comes back when the physician is put back", async () => {
+    const p = await pair();
+    const successor = await makeUser(app, "physician");
+    const ids = async (agent: typeof p.patientAgent) => ((await agent.get("/api/conversations")).body.conversations as { id: string; physicianId: string }[]).map((c) => c.physicianId);
+
+    await app.services.admin.setCareTeam({ patientId: p.patient.id, physicianIds: [successor.id] }, { resource: "careteam" });
+    expect(await ids(p.patientAgent)).toEqual([successor.id]);
+    expect(await ids(p.physicianAgent)).toEqual([]);
+
+    // Both on the team again: the old conversation (and its history) is back, not a new one.
+    await app.services.admin.setCareTeam({ patientId: p.patient.id, physicianIds: [p.physician.id, successor.id] }, { resource: "careteam" });
+    expect((await ids(p.patientAgent)).sort()).toEqual([p.physician.id, successor.id].sort());
+    expect(await ids(p.physicianAgent)).toEqual([p.physician.id]);
+    expect((await p.physicianAgent.get(`/api/conversations/${p.conversationId}/messages`)).status).toBe(200);
+    expect(await emitAck(p.physicianSocket, "chat:join", { conversationId: p.conversationId })).toMatchObject({ ok: true });
+  });
+
+  it("keeps a physician's other patients untouched", async () => {
+    const p = await pair();
+    const other = await makeUser(app, "patient");
+    await app.services.admin.setCareTeam({ patientId: other.id, physicianIds: [p.physician.id] }, { resource: "careteam" });
+    await app.services.admin.setCareTeam({ patientId: p.patient.id, physicianIds: [(await makeUser(app, "physician")).id] }, { resource: "careteam" });
+    const list = (await p.physicianAgent.get("/api/conversations")).body.conversations as { patientId: string }[];
+    expect(list.map((c) => c.patientId)).toEqual([other.id]);
+  });
+});
+
 describe("sessions and sockets", () => {
   it("logout ends every socket of that session, sending session:expired first", async () => {
     const p = await pair();
@@ -268,7 +327,7 @@ describe("sessions and sockets", () => {
     const expired = [nextEvent(p.patientSocket, "session:expired"), nextEvent(second, "session:expired")];
     const disconnected = new Promise((r) => second.once("disconnect", r));
     expect((await p.patientAgent.post("/api/auth/logout")).status).toBe(204);
-    await Promise.all(expired);
+    expect(await Promise.all(expired)).toEqual([{ reason: "signed_out" }, { reason: "signed_out" }]);
     await disconnected;
     // The physician's sockets are untouched.
     expect(p.physicianSocket.connected).toBe(true);
@@ -290,7 +349,7 @@ describe("sessions and sockets", () => {
         await emitAck(talker, "chat:send", { conversationId: team.conversationId, body: `reading ${i}`, clientId: clientId() });
         await sleep(400);
       }
-      await expired;
+      expect(await expired).toEqual({ reason: "idle" });
       expect(pushes).toBeGreaterThan(0);
       await sleep(100);
       expect(watcher.connected).toBe(false);

@@ -77,10 +77,21 @@ const DEFAULT_ORDER: Record<DashboardSortKey, "asc" | "desc"> = {
   lastContactAt: "asc",
 };
 
+/**
+ * "Ann Marie Smith" sorts as "smith", then "ann marie": a panel is read by family name. The
+ * family name is taken as the last word (no name-order rules per culture); NUL keeps
+ * "Smith, Ann" before "Smithers, Al".
+ */
+function familyNameKey(name: string): string {
+  const words = name.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const family = words.pop() ?? "";
+  return `${family}\u0000${words.join(" ")}`;
+}
+
 function sortValue(r: DashboardRow, key: DashboardSortKey): number | string | null {
   switch (key) {
     case "name":
-      return r.name.toLowerCase();
+      return familyNameKey(r.name);
     case "adherence":
       return r.adherence.pct;
     case "openAlerts":

@@ -129,6 +129,23 @@ describe("GET /api/dashboard", () => {
     expect((await doctor.get("/api/dashboard?sort=bogus")).status).toBe(400);
   });
 
+  it("sorts by name as family name (the last word), then given names", async () => {
+    const physician = await makeUser(app, "physician");
+    const names = ["Carlos Haddad", "Aisha Smith", "Ann Marie Smith", "Zoe Adams", "Bo Smithers"];
+    const ids = new Map<string, string>();
+    for (const name of names) {
+      const p = await makeUser(app, "patient", { name });
+      await app.services.admin.setCareTeam({ patientId: p.id, physicianIds: [physician.id] }, { resource: "careteam" });
+      ids.set(p.id, name);
+    }
+    const doctor = await loginAgent(app, physician);
+    const order = async (dir: "asc" | "desc") =>
+      ((await doctor.get(`/api/dashboard?sort=name&order=${dir}`)).body.patients as DashboardRow[]).map((r) => ids.get(r.patientId));
+    const expected = ["Zoe Adams", "Carlos Haddad", "Aisha Smith", "Ann Marie Smith", "Bo Smithers"];
+    expect(await order("asc")).toEqual(expected);
+    expect(await order("desc")).toEqual(expected.slice().reverse());
+  });
+
   it("is for physicians only: support, patients and admins get 403 and no clinical fields", async () => {
     for (const role of ["support", "patient", "admin"] as const) {
       const agent = await loginAgent(app, await makeUser(app, role));

@@ -125,8 +125,9 @@ export function createMetricsService(deps: { readings: ReadingModel; alerts: Ale
     const filter: Record<string, unknown> = { patientId };
     if (q.kind) filter.kind = q.kind;
     if (q.from || q.to) filter.observedAt = { ...(q.from ? { $gte: new Date(q.from) } : {}), ...(q.to ? { $lte: new Date(q.to) } : {}) };
-    const docs = await readings.find(filter).sort({ observedAt: 1 }).limit(q.limit);
-    return docs.map(toReading);
+    // The newest `limit` readings, oldest first: a long history must not hide recent ones.
+    const docs = await readings.find(filter).sort({ observedAt: -1 }).limit(q.limit);
+    return docs.reverse().map(toReading);
   }
 
   /**

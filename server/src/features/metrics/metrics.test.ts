@@ -120,6 +120,15 @@ describe("who may read", () => {
     await auditSettled(app);
     expect(await app.db.models.audit.countDocuments({ action: "metrics:read", patientId: t.patient.id, outcome: "denied" })).toBe(3);
   });
+
+  it("with a limit, answers the newest readings, oldest first", async () => {
+    const t = await team();
+    const days = [9, 7, 5, 3, 1];
+    await t.patientAgent.post("/api/metrics", { readings: days.map((d, i) => ({ kind: "weight", value: 100 - i, unit: "kg", observedAt: ago(d) })) });
+    const res = await t.physicianAgent.get(`/api/patients/${t.patient.id}/metrics?kind=weight&limit=2`);
+    expect(res.status).toBe(200);
+    expect((res.body.readings as Reading[]).map((r) => r.value)).toEqual([97, 96]);
+  });
 });
 
 describe("live feed and alerts", () => {
