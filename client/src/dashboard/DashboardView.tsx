@@ -182,10 +182,13 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
       if (!seen) seen = true;
       else reloadRef.current();
     });
+    // A care-team change adds or removes a patient from this panel: load it afresh.
+    const offTeam = store.onPush("conversations:changed", () => reloadRef.current());
     return () => {
       feed.stop();
       off();
       offConnect();
+      offTeam();
       for (const t of timers) clearTimeout(t);
     };
   }, [store]);

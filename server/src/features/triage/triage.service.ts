@@ -294,6 +294,10 @@ export function createTriageService(deps: TriageServiceDeps) {
     const item = await loadLive(actor, conversationId, target);
     const conv = await conversations.findById(item._id).lean();
     if (!conv) throw notFound("conversation");
+    // A conversation whose physician left the care team is closed: nobody writes into it.
+    if (!(await access.isInCareTeam(String(conv.physicianId), String(conv.patientId)))) {
+      throw new AppError("CONFLICT", "this conversation is closed: its physician is no longer on the care team");
+    }
     const message = (await post(conv, actor.userId, `triage-${randomUUID()}`, CANNED_RESPONSES[responseId]))!;
     target.reason = `CANNED_${responseId.toUpperCase()}`;
     const next = await update(item._id, (cur) => (cur.category === "red_flag" ? (cur.claimedBy ? null : { claimedBy: new Types.ObjectId(actor.userId) }) : { status: "closed" }));

@@ -250,6 +250,18 @@ describe("triage acts", () => {
     expect((await queue(agent)).some((i) => i.conversationId === t.conversationId)).toBe(false);
   });
 
+  it("refuses a canned reply into a conversation whose physician left the care team", async () => {
+    const agent = await loginAgent(app, await makeUser(app, "support"));
+    const t = await makeCareTeam(app);
+    await say(app, t.patient, t.conversationId, "Could someone call me about billing?");
+    const next = await makeUser(app, "physician");
+    await app.services.admin.setCareTeam({ patientId: t.patient.id, physicianIds: [next.id] }, { resource: "careteam" });
+    const res = await agent.post(`/api/triage/${t.conversationId}/respond`, { responseId: "appointment" });
+    expect(res.status).toBe(409);
+    const stored = await app.db.models.messages.countDocuments({ conversationId: t.conversationId });
+    expect(stored).toBe(1);
+  });
+
   it("is for support only", async () => {
     const t = await makeCareTeam(app);
     for (const who of [t.physician, t.patient, await makeUser(app, "admin")]) {
