@@ -51,7 +51,7 @@ const FIRST = ["Maria", "James", "Aisha", "Robert", "Linda", "Wei", "Carlos", "F
 const LAST = ["Garcia", "Okafor", "Smith", "Nguyen", "Patel", "Johnson", "Kowalski", "Haddad", "Brown", "Silva", "Kim", "Martin", "Rossi", "Cohen", "Mensah", "Larsen", "Tanaka", "Ivanova", "Lopez", "Walker"];
 
 const PATIENT1_THREAD: Array<["patient" | "physician", string]> = [
-  ["physician", "Welcome to the program. How did the first 0.25 mg dose go?"],
+  ["physician", "Checking in: how did this week's dose go?"],
   ["patient", "Some nausea the first two days, better now. Is that normal?"],
   ["physician", "Yes, that is common at the start. Smaller meals help; log it under side effects so I can follow it."],
   ["patient", "Will do. Weight this morning was down a little."],
