@@ -58,6 +58,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     REGISTER_MAX_PER_IP: "100000",
     SOCKET_EVENTS_MAX: "100000",
     SOCKET_MAX_PER_USER: "1000",
+    // Open around the clock, so no after-hours reply joins a conversation depending on when
+    // the suite runs; the after-hours tests set their own hours.
+    CLINIC_HOURS: "00:00-24:00",
+    CLINIC_DAYS: "0,1,2,3,4,5,6",
     ...env,
   });
   const app = await startApp(config, { logger: createLogger("info", sink) });
