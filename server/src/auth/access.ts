@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { Types } from "mongoose";
 import type { Actor, AuditTarget } from "../audit/audited.js";
 import { forbidden } from "../http/errors.js";
+import { chunks, createBatcher } from "../infra/batch.js";
 import type { CareTeamModel } from "./careTeam.model.js";
 
 /** Why access to a patient's record was granted (kept for the audit trail). */
@@ -31,9 +32,22 @@ export function createAccess(deps: { careTeams: CareTeamModel; breakGlass?: Brea
   const { careTeams, breakGlass } = deps;
   const grantKey = (physicianId: string, patientId: string) => `${breakGlass!.namespace}:bg:${physicianId}:${patientId}`;
 
+  /**
+   * Each act reads the care team from the database (teams change, so nothing is cached);
+   * acts that arrive together share one read (`$in` on the unique, indexed patientId).
+   */
+  const teamOf = createBatcher<string, ReadonlySet<string>>(async (patientIds) => {
+    const found = new Map<string, ReadonlySet<string>>();
+    for (const part of chunks([...new Set(patientIds)], 500)) {
+      const teams = await careTeams.find({ patientId: { $in: part.map((id) => new Types.ObjectId(id)) } }, { patientId: 1, physicianIds: 1 }).lean();
+      for (const t of teams) found.set(String(t.patientId), new Set(t.physicianIds.map(String)));
+    }
+    return patientIds.map((id) => found.get(id) ?? new Set<string>());
+  });
+
   async function isInCareTeam(physicianId: string, patientId: string): Promise<boolean> {
     if (!Types.ObjectId.isValid(physicianId) || !Types.ObjectId.isValid(patientId)) return false;
-    return (await careTeams.exists({ patientId, physicianIds: new Types.ObjectId(physicianId) })) !== null;
+    return (await teamOf(String(new Types.ObjectId(patientId)))).has(String(new Types.ObjectId(physicianId)));
   }
 
   async function careTeamOf(patientId: string): Promise<string[]> {

@@ -6,7 +6,9 @@ import type { CareTeamModel } from "../../auth/careTeam.model.js";
 import { assertParticipant } from "../../auth/policy.js";
 import type { UserModel } from "../../auth/user.model.js";
 import { AppError, forbidden, notFound } from "../../http/errors.js";
-import { type ConversationModel, type ConversationRef, type MessageModel, toChatMessage } from "./chat.model.js";
+import { createBatcher } from "../../infra/batch.js";
+import { insertSealed } from "../../infra/crypto/encryption.plugin.js";
+import { type ConversationModel, type ConversationRef, type Message, type MessageModel, toChatMessage } from "./chat.model.js";
 import { countMessage, markReadCounted, sideOf, unreadOf } from "./counters.js";
 
 /** Other features that follow the chat (triage, the dashboard); called after the act is stored. */
@@ -37,6 +39,8 @@ const closedConversation = () =>
  */
 export function createChatService(deps: ChatServiceDeps) {
   const { users, conversations, messages } = deps;
+  /** Messages sent together are stored together: one sealed `insertMany` (infra/batch.ts). */
+  const insertMessage = createBatcher((items: Array<Pick<Message, "conversationId" | "senderId" | "body" | "clientId">>) => insertSealed(messages, items));
 
   /**
    * Who each conversation is between never changes, so it is looked up once per node
@@ -143,9 +147,9 @@ export function createChatService(deps: ChatServiceDeps) {
     let doc;
     let created = true;
     try {
-      doc = await messages.create({
+      doc = await insertMessage({
         conversationId: conv._id,
-        senderId: actor.userId,
+        senderId: new Types.ObjectId(actor.userId),
         body: input.body,
         clientId: input.clientId,
       });

@@ -1,4 +1,5 @@
 import type { Types } from "mongoose";
+import { type Batcher, createBatcher } from "../../infra/batch.js";
 import type { Conversation, ConversationModel, ConversationRef, MessageModel } from "./chat.model.js";
 
 /**
@@ -42,10 +43,46 @@ export async function countMessage(
   conv: ConversationRef,
   msg: { _id: Types.ObjectId; senderId: Types.ObjectId | string; createdAt: Date },
 ): Promise<void> {
-  await deps.conversations.collection.updateOne(
-    { _id: conv._id },
-    { $inc: inc(conv, String(msg.senderId)), $max: { lastMessageAt: msg.createdAt, lastMessageId: msg._id } },
-  );
+  let count = counting.get(deps.conversations);
+  if (!count) {
+    count = countInBatches(deps.conversations);
+    counting.set(deps.conversations, count);
+  }
+  await count({ conv, msg });
+}
+
+type Counted = { conv: ConversationRef; msg: { _id: Types.ObjectId; senderId: Types.ObjectId | string; createdAt: Date } };
+
+/** One batcher per conversations model (per app): messages counted together share a `bulkWrite`. */
+const counting = new WeakMap<ConversationModel, Batcher<Counted, void>>();
+
+/** Messages of one conversation in a batch fold into one update (sums and maxima commute). */
+function countInBatches(conversations: ConversationModel): Batcher<Counted, void> {
+  return createBatcher(async (items: Counted[]) => {
+    const byConv = new Map<string, { _id: Types.ObjectId; toPhysician: number; toPatient: number; at: Date; id: Types.ObjectId }>();
+    for (const { conv, msg } of items) {
+      const add = inc(conv, String(msg.senderId));
+      const cur = byConv.get(String(conv._id));
+      if (!cur) {
+        byConv.set(String(conv._id), { _id: conv._id, ...add, at: msg.createdAt, id: msg._id });
+        continue;
+      }
+      cur.toPhysician += add.toPhysician;
+      cur.toPatient += add.toPatient;
+      if (msg.createdAt > cur.at) cur.at = msg.createdAt;
+      if (String(msg._id) > String(cur.id)) cur.id = msg._id;
+    }
+    await conversations.collection.bulkWrite(
+      [...byConv.values()].map((c) => ({
+        updateOne: {
+          filter: { _id: c._id },
+          update: { $inc: { toPhysician: c.toPhysician, toPatient: c.toPatient }, $max: { lastMessageAt: c.at, lastMessageId: c.id } },
+        },
+      })),
+      { ordered: false },
+    );
+    return items.map(() => undefined);
+  });
 }
 
 /**

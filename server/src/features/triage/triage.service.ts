@@ -20,6 +20,7 @@ import { requireRole } from "../../auth/policy.js";
 import type { CareTeamModel } from "../../auth/careTeam.model.js";
 import type { UserModel } from "../../auth/user.model.js";
 import type { ClinicHours } from "../../config/config.js";
+import { createBatcher } from "../../infra/batch.js";
 import { AppError, forbidden, notFound } from "../../http/errors.js";
 import { aadFor, type FieldCipher } from "../../infra/crypto/fieldCipher.js";
 import type { Logger } from "../../infra/logger.js";
@@ -70,6 +71,13 @@ export function createTriageService(deps: TriageServiceDeps) {
   /** A red flag is in the queue at once; support has this long to route it. */
   const urgentSlaMs = Math.min(options.slaMs, 5 * 60_000);
 
+  /** Items by conversation id: reads made together (a burst of messages) share one `$in`. */
+  const readItem = createBatcher<string, TriageItem | null>(async (ids) => {
+    const docs = await items.find({ _id: { $in: [...new Set(ids)].map((id) => new Types.ObjectId(id)) } }).lean<TriageItem[]>();
+    const byId = new Map(docs.map((d) => [String(d._id), d]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+
   const inQueue = (i: TriageItem, at: Date) => i.status === "open" || i.status === "routed" || (i.status === "pending" && i.slaDueAt <= at);
 
   /** Physician ids of each patient's care team. */
@@ -119,7 +127,7 @@ export function createTriageService(deps: TriageServiceDeps) {
   /** Compare-and-set on `version`; `change` returns the fields to set, or null to leave the item as it is. */
   async function update(id: Types.ObjectId, change: (i: TriageItem) => Partial<TriageItem> | null, known?: TriageItem): Promise<TriageItem | null> {
     for (let attempt = 0; attempt < 10; attempt++) {
-      const cur = attempt === 0 && known ? known : await items.findById(id).lean();
+      const cur = attempt === 0 && known ? known : await readItem(String(id));
       if (!cur) return null;
       const set = change(cur);
       if (!set) return cur;
@@ -162,22 +170,28 @@ export function createTriageService(deps: TriageServiceDeps) {
       updatedAt: now(),
     });
     let item: TriageItem | null = null;
+    let changed = false;
     // Most messages land in a conversation that already has its item: read first (a read
     // is cheaper than an insert the unique _id refuses), create only when there is none.
-    const existing = await items.findById(conv._id).lean();
+    const existing = await readItem(String(conv._id));
     if (!existing) {
       try {
         item = (await items.create({ _id: conv._id, ...fresh(), version: 1 })).toObject();
+        changed = true;
       } catch (err) {
         if ((err as { code?: number }).code !== 11000) throw err; // created meanwhile: update it below
       }
     }
     if (!item) {
       item = await update(conv._id, (cur) => {
+        changed = true;
         if (cur.status === "closed") return fresh();
         const stronger = CATEGORY_RANK[cls.category] < CATEGORY_RANK[cur.category];
         const priority = TRIAGE_PRIORITY_RANK[cls.priority] < TRIAGE_PRIORITY_RANK[cur.priority] ? cls.priority : cur.priority;
-        if (!stronger && priority === cur.priority) return null;
+        if (!stronger && priority === cur.priority) {
+          changed = false;
+          return null;
+        }
         return {
           priority,
           ...(stronger ? { category: cls.category, ruleId: cls.ruleId, messageId: new Types.ObjectId(message.id) } : {}),
@@ -186,7 +200,8 @@ export function createTriageService(deps: TriageServiceDeps) {
         };
       }, existing ?? undefined);
     }
-    if (item) await push([item]);
+    // Nothing to tell support when the item stayed as it was (most messages of a waiting conversation).
+    if (item && changed) await push([item]);
     if (!clinicOpen(options.clinicHours, at)) await afterHours(conv, at);
   }
 
@@ -219,7 +234,7 @@ export function createTriageService(deps: TriageServiceDeps) {
     target.resource = "triage";
     target.resourceId = conversationId;
     requireRole(actor, "support");
-    const item = await items.findById(conversationId).lean();
+    const item = await readItem(conversationId);
     if (!item || item.status === "closed") throw notFound("triage item");
     target.patientId = String(item.patientId);
     return item;
@@ -257,7 +272,7 @@ export function createTriageService(deps: TriageServiceDeps) {
     target.resource = "triage";
     target.resourceId = conversationId;
     requireRole(actor, "support", "admin");
-    const item = await items.findById(conversationId).lean();
+    const item = await readItem(conversationId);
     if (!item || item.status === "closed") throw notFound("triage item");
     target.patientId = String(item.patientId);
     let changed = false;

@@ -1,4 +1,4 @@
-import type { Document, Schema } from "mongoose";
+import type { Document, HydratedDocument, Model, Schema } from "mongoose";
 import { aadFor, type FieldCipher, SEALED_PREFIX } from "./fieldCipher.js";
 import { UnknownDataKeyError } from "./keyring.js";
 
@@ -15,6 +15,9 @@ const PENDING = Symbol("phi-pending-key");
 /** Query kinds whose results are hydrated documents: a pending document is opened in their post hook. */
 const READ_QUERIES = ["find", "findOne", "findOneAndUpdate", "findOneAndReplace", "findOneAndDelete"] as const;
 
+/** What each schema with the plugin seals, for `insertSealed`. */
+const sealing = new WeakMap<Schema, EncryptionOptions>();
+
 /**
  * Seals the named string fields on save and opens them when a document is loaded, so
  * the database only ever holds ciphertext. Queries must not filter on or update these
@@ -23,6 +26,7 @@ const READ_QUERIES = ["find", "findOne", "findOneAndUpdate", "findOneAndReplace"
  */
 export function encryptionPlugin(schema: Schema, opts: EncryptionOptions): void {
   const { cipher, fields } = opts;
+  sealing.set(schema, opts);
 
   const openAll = (doc: Document) => {
     const collection = doc.collection.collectionName;
@@ -86,6 +90,55 @@ export function encryptionPlugin(schema: Schema, opts: EncryptionOptions): void 
   schema.pre("findOneAndUpdate", refuse);
   schema.pre("replaceOne", refuse);
   schema.pre("insertMany", function () {
-    throw new Error("insertMany bypasses field encryption; create documents one by one");
+    throw new Error("insertMany bypasses field encryption; use insertSealed");
   });
+}
+
+/**
+ * Many new documents in one round trip, sealed as `save` would seal them: each is built
+ * and validated by its model, its PHI fields sealed (bound to its own `_id`), and all are
+ * written by one unordered `insertMany`. Answers per input, in order, the document (fields
+ * readable) or what refused it: a validation error, or a duplicate key (`code` 11000).
+ * A failure of the whole write (the database is gone) rejects: nothing is known stored.
+ */
+export async function insertSealed<T>(model: Model<T>, inputs: ReadonlyArray<Partial<T>>): Promise<Array<HydratedDocument<T> | Error>> {
+  const conf = sealing.get(model.schema);
+  if (!conf) throw new Error(`${model.modelName} has no encryption plugin`);
+  const collection = model.collection.collectionName;
+  const results: Array<HydratedDocument<T> | Error | undefined> = new Array(inputs.length);
+  const rows: Array<Record<string, unknown>> = [];
+  const slots: number[] = [];
+  const docs = inputs.map((input) => new model(input) as HydratedDocument<T>);
+  docs.forEach((doc, i) => {
+    const invalid = doc.validateSync();
+    if (invalid) {
+      results[i] = invalid;
+      return;
+    }
+    const row = doc.toObject({ depopulate: true, virtuals: false, getters: false, transform: false }) as Record<string, unknown>;
+    for (const f of conf.fields) {
+      const v = row[f];
+      if (typeof v === "string") row[f] = conf.cipher.seal(v, aadFor(collection, f, row._id));
+    }
+    rows.push(row);
+    slots.push(i);
+  });
+  if (rows.length > 0) {
+    try {
+      await model.collection.insertMany(rows, { ordered: false });
+    } catch (err) {
+      const listed = (err as { writeErrors?: unknown }).writeErrors;
+      if (!listed) throw err;
+      for (const we of (Array.isArray(listed) ? listed : [listed]) as Array<{ index: number; code?: number; errmsg?: string }>) {
+        results[slots[we.index]!] = Object.assign(new Error(we.code === 11000 ? "duplicate key" : "refused by the database"), { code: we.code });
+      }
+    }
+  }
+  for (const i of slots) {
+    if (results[i] === undefined) {
+      docs[i]!.isNew = false;
+      results[i] = docs[i]!;
+    }
+  }
+  return results as Array<HydratedDocument<T> | Error>;
 }

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { ChatMessage } from "@glp1/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectSocket, emitAck, loginAgent, makeCareTeam, startTestApp, type TestApp } from "../../test/harness.js";
+import { Types } from "mongoose";
+import { insertSealed } from "./encryption.plugin.js";
 import { aadFor, FieldCipher, SEALED_PREFIX } from "./fieldCipher.js";
 import { unwrapKey, wrapKey } from "./keyring.js";
 
@@ -42,6 +44,31 @@ describe("PHI at rest", () => {
     const team = await makeCareTeam(app);
     await expect(app.db.models.users.updateOne({ _id: team.patient.id }, { $set: { name: "Plain Text" } })).rejects.toThrow(/save\(\)/);
     await expect(app.db.models.users.findOneAndUpdate({ _id: team.patient.id }, { name: "Plain Text" })).rejects.toThrow(/save\(\)/);
+    await expect(app.db.models.messages.insertMany([{ conversationId: new Types.ObjectId(), senderId: new Types.ObjectId(), body: "Plain Text", clientId: "x" }])).rejects.toThrow(/insertSealed/);
+  });
+
+  it("insertSealed stores a batch sealed, answering each input: stored, duplicate or invalid", async () => {
+    const conversationId = new Types.ObjectId();
+    const senderId = new Types.ObjectId();
+    const tag = randomBytes(4).toString("hex");
+    const results = await insertSealed(app.db.models.messages, [
+      { conversationId, senderId, body: `first ${tag}`, clientId: `${tag}-1` },
+      { conversationId, senderId, body: `again ${tag}`, clientId: `${tag}-1` }, // same (sender, clientId): refused
+      { conversationId, senderId, clientId: `${tag}-2` }, // no body: invalid
+      { conversationId, senderId, body: `third ${tag}`, clientId: `${tag}-3` },
+    ]);
+    expect(results.map((r) => (r instanceof Error ? ((r as { code?: number }).code ?? "invalid") : "stored"))).toEqual(["stored", 11000, "invalid", "stored"]);
+    const raw = await app.db.conn.db!.collection("messages").find({ conversationId }).sort({ clientId: 1 }).toArray();
+    expect(raw.map((m) => m.clientId)).toEqual([`${tag}-1`, `${tag}-3`]);
+    for (const m of raw) {
+      expect(String(m.body).startsWith(SEALED_PREFIX)).toBe(true);
+      expect(String(m.body)).not.toContain(tag);
+    }
+    // Bound to its own _id like a saved document: the model opens it, and the answer is readable.
+    const opened = await app.db.models.messages.find({ conversationId }).sort({ clientId: 1 });
+    expect(opened.map((m) => m.body)).toEqual([`first ${tag}`, `third ${tag}`]);
+    expect((results[0] as { body: string; _id: Types.ObjectId }).body).toBe(`first ${tag}`);
+    expect(String((results[0] as { _id: Types.ObjectId })._id)).toBe(String(raw[0]!._id));
   });
 
   it("re-seals a field changed through save()", async () => {
