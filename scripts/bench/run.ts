@@ -654,7 +654,9 @@ async function throughputSteps(ctx: Ctx, fleets: Record<Target, Fleet>) {
     product: { steps: [], lastPassing: null, firstFailing: null },
     baseline: { steps: [], lastPassing: null, firstFailing: null },
   };
-  const start: Record<Target, number> = { product: 1, baseline: 1000 };
+  // The product starts low enough to pass on the embedded database and has room to climb
+  // past its limit within the steps (5 × 1.5^13 ≈ 970 msg/s).
+  const start: Record<Target, number> = { product: QUICK ? 2 : 5, baseline: 1000 };
   const factor: Record<Target, number> = { product: 1.5, baseline: 1.25 };
   const maxSteps = QUICK ? 8 : 14;
   for (const t of ["product", "baseline"] as Target[]) {

@@ -233,6 +233,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
     audit,
     logger,
     options: { slaMs: config.triageSlaMs, clinicHours: config.clinicHours },
+    onPosted: (conv) => feed.markPatient(String(conv.patientId)),
   });
   const breakGlass = createBreakGlassService({ grants: models.breakGlass, users: models.users, access, notifier, ttlMs: config.breakGlassMs });
   // Anomaly detection hears of every committed audit batch; its windows live in Redis (several nodes).

@@ -123,6 +123,7 @@ export function ChatPanel({ store, snapshot, conversation, me, peerName, peerRol
             <MessageList
               messages={messages}
               myId={me.id}
+              peerId={me.id === conversation.patientId ? conversation.physicianId : conversation.patientId}
               peerName={peerName}
               peerReadId={thread?.peerReadId ?? null}
               hasOlder={thread?.hasOlder ?? false}

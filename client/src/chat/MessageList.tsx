@@ -1,10 +1,13 @@
-import { useLayoutEffect, useRef } from "react";
+import { useEffect, useLayoutEffect, useRef } from "react";
+import { SYSTEM_SENDER_ID } from "@glp1/shared";
 import { formatMessageTime } from "../format.js";
 import type { ViewMessage } from "./merge.js";
 
 interface Props {
   messages: ViewMessage[];
   myId: string;
+  /** The other participant; a message from anyone else came from the clinic (support, or an automatic reply). */
+  peerId: string;
   peerName: string;
   /** The latest message the other participant has read. */
   peerReadId: string | null;
@@ -33,8 +36,16 @@ function statusText(m: ViewMessage): string | null {
   }
 }
 
+/** Who a message is from, as the reader should see it: never the physician for what support or the system sent. */
+function senderOf(senderId: string, myId: string, peerId: string, peerName: string): { kind: "mine" | "peer" | "clinic"; label: string } {
+  if (senderId === myId) return { kind: "mine", label: "You" };
+  if (senderId === peerId) return { kind: "peer", label: peerName };
+  if (senderId === SYSTEM_SENDER_ID) return { kind: "clinic", label: "GLP-1 Care · automatic reply" };
+  return { kind: "clinic", label: "Clinic support team" };
+}
+
 export function MessageList(props: Props) {
-  const { messages, myId, peerName, peerReadId } = props;
+  const { messages, myId, peerId, peerName, peerReadId } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const previous = useRef<{ firstKey: string | null; height: number; stick: number }>({
@@ -57,6 +68,18 @@ export function MessageList(props: Props) {
     }
     previous.current = { firstKey, height: el.scrollHeight, stick: props.stickToken };
   }, [messages, props.stickToken]);
+
+  // A list that was hidden (a tab on a narrow screen) or resized (an on-screen keyboard)
+  // keeps showing the newest message when that is where the reader was.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const ro = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
 
   const onScroll = () => {
     const el = scroller.current;
@@ -89,20 +112,27 @@ export function MessageList(props: Props) {
       {messages.length === 0 && <p className="chat-empty muted">{props.emptyText}</p>}
       <ol className="message-list" data-testid="message-list" role="log" aria-live="polite" aria-label={`Messages with ${peerName}`}>
         {messages.map((m) => {
-          const mine = m.senderId === myId;
+          const from = senderOf(m.senderId, myId, peerId, peerName);
+          const mine = from.kind === "mine";
           const pending = m.state !== "sent";
           const status = statusText(m);
           return (
             <li
               key={m.key}
-              className={`message ${mine ? "mine" : "theirs"} state-${m.state}`}
+              className={`message ${mine ? "mine" : "theirs"}${from.kind === "clinic" ? " from-clinic" : ""} state-${m.state}`}
               data-testid="message"
               data-pending={pending ? "true" : undefined}
               data-state={m.state}
               data-message-id={m.id ?? undefined}
               data-client-id={m.clientId}
             >
-              <span className="visually-hidden">{mine ? "You" : peerName}: </span>
+              {from.kind === "clinic" ? (
+                <p className="message-sender" data-testid="message-sender">
+                  {from.label}
+                </p>
+              ) : (
+                <span className="visually-hidden">{from.label}: </span>
+              )}
               <p className="message-body">{m.body}</p>
               <p className="message-meta">
                 {!pending && <time dateTime={m.createdAt}>{formatMessageTime(m.createdAt)}</time>}

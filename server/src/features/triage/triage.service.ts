@@ -54,6 +54,8 @@ export interface TriageServiceDeps {
   logger: Logger;
   options: TriageOptions;
   clock?: () => Date;
+  /** A message support or the clinic posted into a conversation (the dashboard row follows its counts). */
+  onPosted?: (conv: ConversationRef) => void;
 }
 
 /**
@@ -147,6 +149,7 @@ export function createTriageService(deps: TriageServiceDeps) {
       throw err;
     }
     await countMessage({ conversations }, conv, doc);
+    deps.onPosted?.(conv);
     const message = toChatMessage(doc);
     notifier.toRoom([rooms.conversation(String(conv._id)), rooms.user(String(conv.patientId)), rooms.user(String(conv.physicianId))], "chat:message", { message });
     return message;

@@ -1,4 +1,4 @@
-import type { ChatMessage, TriageItemView, TriageRoutedNotice, TriageUpdate } from "@glp1/shared";
+import type { ChatMessage, DashboardRow, TriageItemView, TriageRoutedNotice, TriageUpdate } from "@glp1/shared";
 import { AFTER_HOURS_REPLY, SYSTEM_SENDER_ID } from "@glp1/shared";
 import { Types } from "mongoose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -248,6 +248,21 @@ describe("triage acts", () => {
     expect((await (await loginAgent(app, t.physician)).get("/api/conversations")).body.conversations[0].unread).toBe(2);
     expect(history.at(-1)!.body).toMatch(/contact you/);
     expect((await queue(agent)).some((i) => i.conversationId === t.conversationId)).toBe(false);
+  });
+
+  it("a canned response moves the physician's open dashboard row live (unread, last contact)", async () => {
+    const agent = await loginAgent(app, await makeUser(app, "support"));
+    const t = await makeCareTeam(app);
+    await say(app, t.patient, t.conversationId, "Could someone call me about billing?");
+    const doctor = await sock(app, (await loginAgent(app, t.physician)).cookie);
+    expect((await emitAck(doctor, "dashboard:subscribe", {})).ok).toBe(true);
+    const rows: DashboardRow[] = [];
+    doctor.on("dashboard:update", (u) => rows.push(...u.patients.filter((r) => r.patientId === t.patient.id)));
+    await sleep(3000); // the patient's own message has been pushed by now (coalescing: 500 ms, at most 5×)
+    rows.length = 0;
+    expect((await agent.post(`/api/triage/${t.conversationId}/respond`, { responseId: "appointment" })).status).toBe(200);
+    for (let i = 0; i < 50 && !rows.some((r) => r.unread === 2); i++) await sleep(100);
+    expect(rows.map((r) => r.unread)).toContain(2);
   });
 
   it("refuses a canned reply into a conversation whose physician left the care team", async () => {
