@@ -3,7 +3,8 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/src/services.js";
-import { makeCareTeam, startTestApp, type TestApp } from "../../server/src/test/harness.js";
+import { AFTER_HOURS_REPLY, SYSTEM_SENDER_ID } from "@glp1/shared";
+import { connectSocket, emitAck, loginAgent, makeCareTeam, makeUser, startTestApp, type TestApp } from "../../server/src/test/harness.js";
 import { ARTIFACTS, launchBrowser } from "./browser.js";
 
 const DIST = path.resolve(import.meta.dirname, "..", "..", "client", "dist");
@@ -77,6 +78,38 @@ describe("two people chatting in real browsers", () => {
     await physicianPage.getByTestId("login-email").waitFor();
     await physicianPage.context().close();
     await patientPage.context().close();
+  });
+
+  it("labels support's and the clinic's automatic messages as the clinic's, never as the physician's or the patient's", async () => {
+    const team = await makeCareTeam(app);
+    const patientAgent = await loginAgent(app, team.patient);
+    const s = await connectSocket(app, patientAgent.cookie);
+    const sent = await emitAck(s, "chat:send", { conversationId: team.conversationId, body: "Could someone call me about billing?", clientId: "label-patient-1" });
+    s.close();
+    expect(sent).toMatchObject({ ok: true });
+    const support = await loginAgent(app, await makeUser(app, "support"));
+    expect((await support.post(`/api/triage/${team.conversationId}/respond`, { responseId: "appointment" })).status).toBe(200);
+    await app.db.models.messages.create({ conversationId: team.conversationId, senderId: SYSTEM_SENDER_ID, body: AFTER_HOURS_REPLY, clientId: "label-system" });
+
+    for (const [who, open] of [
+      [team.patient, false],
+      [team.physician, true],
+    ] as const) {
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+      await signIn(page, who.email, who.password);
+      if (open) await page.getByTestId("conversation-item").first().click();
+      await expect.poll(() => page.getByTestId("message").count(), { timeout: 5000 }).toBe(3);
+      const rows = await page.getByTestId("message").evaluateAll((els) =>
+        els.map((el) => ({ sender: el.querySelector('[data-testid="message-sender"]')?.textContent ?? null, mine: el.classList.contains("mine") })),
+      );
+      expect(rows).toEqual([
+        { sender: null, mine: who.role === "patient" },
+        { sender: "Clinic support team", mine: false },
+        { sender: "GLP-1 Care · automatic reply", mine: false },
+      ]);
+      await page.screenshot({ path: path.join(ARTIFACTS, `clinic-labels-${who.role}.png`) });
+      await page.context().close();
+    }
   });
 
   it("shows the idle warning before logoff and signs out when the session ends", async () => {

@@ -5,6 +5,7 @@ import {
   type IntakeRecord,
   type IntakeVersionSummary,
   type PrescriptionView,
+  type Reading,
 } from "@glp1/shared";
 import { api, describeError } from "../api.js";
 import type { ChatStore } from "../chat/store.js";
@@ -26,6 +27,7 @@ import {
 } from "./labels.js";
 import { PrescriptionWriter } from "./PrescriptionWriter.js";
 import { RecordAccessGate } from "./RecordAccessGate.js";
+import { doseChart, doseTimeline } from "./doseTimeline.js";
 import { chartData, type ChartData } from "./metricSeries.js";
 import { TimeChart } from "./TimeChart.js";
 import { sortAlerts, usePatientAlerts } from "./useAlerts.js";
@@ -238,6 +240,7 @@ function PatientMetrics({ store, patientId }: { store: ChatStore; patientId: str
         <ChartCard title="Blood pressure" testId="bp-chart" data={bp} loading={loading} />
         <ChartCard title="Glucose" testId="glucose-chart" data={glucose} loading={loading} />
       </div>
+      <DoseTimelineCard readings={readings} loading={loading} />
       <section className="card" aria-labelledby="recent-readings-title">
         <div className="card-header">
           <h3 id="recent-readings-title">Recent readings</h3>
@@ -268,6 +271,55 @@ function PatientMetrics({ store, patientId }: { store: ChatStore; patientId: str
         )}
       </section>
     </div>
+  );
+}
+
+const DOSE_COLORS = ["#0f766e", "#7c3aed"];
+
+/** Doses taken over time: a stepped chart of mg, and the steps and gaps in words beside it. */
+function DoseTimelineCard({ readings, loading }: { readings: readonly Reading[]; loading: boolean }) {
+  const events = useMemo(() => doseTimeline(readings), [readings]);
+  const chart = useMemo(() => doseChart(readings), [readings]);
+  const series = useMemo(() => chart.drugs.map((d, i) => ({ label: drugLabel(d), values: chart.values[i]!, color: DOSE_COLORS[i % DOSE_COLORS.length]!, stepped: true })), [chart]);
+  const doses = chart.times.length;
+  return (
+    <section className="card chart-card dose-card" aria-labelledby="dose-timeline-title" data-testid="dose-timeline">
+      <div className="card-header">
+        <h3 id="dose-timeline-title">Dose timeline</h3>
+        <span className="muted small">
+          {doses} dose{doses === 1 ? "" : "s"} logged
+        </span>
+      </div>
+      {doses === 0 ? (
+        <p className="muted small chart-empty">{loading ? "Loading…" : "No doses logged yet."}</p>
+      ) : (
+        <div className="dose-layout">
+          <TimeChart times={chart.times} series={series} unit="mg" label="Dose taken over time, in mg" testId="dose-chart" height={170} />
+          <ol className="dose-steps" aria-label="Dose steps, newest first">
+            {[...events].reverse().map((e) =>
+              e.type === "gap" ? (
+                <li key={`gap-${e.from}`} className="dose-gap" data-testid="dose-gap">
+                  <span className="strong">No dose for {e.days} days</span>
+                  <span className="muted small">
+                    {formatDate(new Date(e.from).toISOString())} – {formatDate(new Date(e.to).toISOString())}
+                  </span>
+                </li>
+              ) : (
+                <li key={`step-${e.from}`} className="dose-step" data-testid="dose-step">
+                  <span className="strong">
+                    {drugLabel(e.drug)} {formatMg(e.mg)}
+                  </span>
+                  <span className="muted small">
+                    {formatDate(new Date(e.from).toISOString())}
+                    {e.to !== e.from ? ` – ${formatDate(new Date(e.to).toISOString())}` : ""} · {e.doses} dose{e.doses === 1 ? "" : "s"}
+                  </span>
+                </li>
+              ),
+            )}
+          </ol>
+        </div>
+      )}
+    </section>
   );
 }
 

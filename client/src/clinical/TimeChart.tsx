@@ -13,6 +13,8 @@ export interface ChartSeries {
   /** One value per x; null leaves a gap. */
   values: (number | null)[];
   color: string;
+  /** Hold each value until the next (a dose step), instead of a straight line between points. */
+  stepped?: boolean;
 }
 
 interface Props {
@@ -87,6 +89,7 @@ export function TimeChart({ times, series, unit, label, height = 180, testId, gu
           stroke: s.color,
           width: 2,
           spanGaps: true,
+          ...(s.stepped ? { paths: uPlot.paths.stepped!({ align: 1 }) } : {}),
           points: { show: true, size: 5, fill: s.color },
           value: (_u: uPlot, v: number | null) => (v === null ? "–" : `${Number(v.toFixed(1))} ${unit}`),
         })),

@@ -92,6 +92,8 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
   const [loading, setLoading] = useState(false);
   const [missed, setMissed] = useState(0);
   const [flash, setFlash] = useState<ReadonlySet<string>>(new Set());
+  /** Rows whose urgent or high alerts went up while the table was open (it keeps its order meanwhile). */
+  const [raised, setRaised] = useState<Array<{ row: DashboardRow; severity: "urgent" | "high" }>>([]);
   const [renderStartedAt, setRenderStartedAt] = useState<number | null>(null);
   const [cohort, setCohort] = useState<CohortResponse | null>(null);
   const [cohortError, setCohortError] = useState<string | null>(null);
@@ -158,6 +160,20 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
       // Merged here, not inside a state updater: React may run updaters later (and twice in dev).
       const cur = rowsRef.current;
       if (!cur) return;
+      const before = new Map(cur.map((r) => [r.patientId, r]));
+      const up = patients.flatMap((p): Array<{ row: DashboardRow; severity: "urgent" | "high" }> => {
+        const b = before.get(p.patientId);
+        if (!b) return [];
+        if (p.openAlerts.urgent > b.openAlerts.urgent) return [{ row: p, severity: "urgent" }];
+        if (p.openAlerts.high > b.openAlerts.high) return [{ row: p, severity: "high" }];
+        return [];
+      });
+      if (up.length > 0) {
+        setRaised((list) => {
+          const kept = list.filter((x) => !up.some((u) => u.row.patientId === x.row.patientId));
+          return [...up, ...kept].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "urgent" ? -1 : 1)).slice(0, 5);
+        });
+      }
       const merged = mergeRows(cur, patients);
       rowsRef.current = merged.rows;
       if (merged.changed.length > 0) setRows(merged.rows);
@@ -259,6 +275,46 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
               </button>
             </li>
           ))}
+        </ul>
+      )}
+
+      {raised.length > 0 && (
+        <ul className="raised-list" aria-label="New alerts" aria-live="assertive" data-testid="raised-alerts">
+          {raised.map(({ row, severity }) => (
+            <li key={row.patientId} className={`raised-item severity-${severity}`} data-testid="raised-alert">
+              <span className={`badge alert-badge severity-${severity}`}>{severity === "urgent" ? "Urgent" : "High"}</span>
+              <span>
+                New {severity} alert: <span className="strong">{row.name || "Unnamed patient"}</span>
+              </span>
+              <button
+                type="button"
+                className="button-link small"
+                onClick={() => {
+                  setRaised((list) => list.filter((x) => x.row.patientId !== row.patientId));
+                  onOpen(row);
+                }}
+              >
+                Open record
+              </button>
+              <button type="button" className="button-link small" aria-label={`Dismiss the notice about ${row.name}`} onClick={() => setRaised((list) => list.filter((x) => x.row.patientId !== row.patientId))}>
+                Dismiss
+              </button>
+            </li>
+          ))}
+          <li className="raised-foot muted small">
+            The table keeps its order while you work.{" "}
+            <button
+              type="button"
+              className="button-link small"
+              data-testid="raised-resort"
+              onClick={() => {
+                setRaised([]);
+                reload();
+              }}
+            >
+              Re-sort now
+            </button>
+          </li>
         </ul>
       )}
 
