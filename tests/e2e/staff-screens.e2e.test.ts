@@ -92,6 +92,41 @@ const ACTION_ALIGNMENT = `(() => {
 })()`;
 
 describe("staff screens at 1280×800", () => {
+  it("dashboard: a live urgent alert is named above the table, and the record shows the dose timeline", async () => {
+    const doctor = await makeUser(app, "physician");
+    const quiet = await patientOf(doctor, "Quentin Abbott");
+    const flagged = await patientOf(doctor, "Zora Young");
+    const report = (p: Person, readings: object[]) =>
+      app.services.metrics.report({ userId: p.id, role: "patient", sessionId: "e2e" }, { readings } as never, { resource: "reading" });
+    const weeksAgo = (w: number) => new Date(Date.now() - w * 7 * 86_400_000).toISOString();
+    for (const [w, mg] of [[9, 0.25], [8, 0.25], [7, 0.25], [6, 0.25], [2, 0.5]] as const) {
+      await report(flagged, [{ kind: "dose", value: { drug: "semaglutide", mg, site: "abdomen" }, unit: "mg", observedAt: weeksAgo(w) }]);
+    }
+    await report(quiet, [{ kind: "weight", value: 90, unit: "kg", observedAt: weeksAgo(1) }]);
+    const { context, page } = await signedIn(doctor);
+    await expect.poll(() => page.getByTestId("dashboard-row").count(), poll).toBe(2);
+    await page.waitForTimeout(1000); // subscribed
+
+    await report(flagged, [{ kind: "glucose", value: 48, unit: "mg/dL", observedAt: new Date().toISOString() }]);
+    const raised = page.getByTestId("raised-alert");
+    await expect.poll(() => raised.allTextContents(), poll).toEqual([expect.stringMatching(/Urgent.*New urgent alert: Zora Young/)]);
+    await shot(page, "staff-dashboard-raised-alert.png");
+    await raised.getByRole("button", { name: "Open record" }).click();
+    await expect.poll(() => page.getByTestId("patient-panel").getByRole("heading", { level: 2 }).textContent(), poll).toBe("Zora Young");
+    expect(await page.getByTestId("raised-alert").count()).toBe(0);
+
+    const timeline = page.getByTestId("dose-timeline");
+    await expect.poll(() => timeline.getByTestId("dose-step").allTextContents(), poll).toEqual([
+      expect.stringMatching(/Wegovy.*0\.5 mg.*1 dose$/),
+      expect.stringMatching(/Wegovy.*0\.25 mg.*4 doses$/),
+    ]);
+    expect(await timeline.getByTestId("dose-gap").textContent()).toMatch(/No dose for 28 days/);
+    await timeline.scrollIntoViewIfNeeded();
+    await shot(page, "staff-record-dose-timeline.png");
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it("break glass: the record is headed by the patient's name, with when the access ends", async () => {
     const other = await makeUser(app, "physician");
     const found = await patientOf(other, "Ingrid Lindqvist");
