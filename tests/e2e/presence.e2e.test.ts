@@ -14,7 +14,7 @@ import { ARTIFACTS, launchBrowser } from "./browser.js";
  *
  * Timing, from the server: presence changes when a user's last socket closes, with no grace
  * period of its own (`features/dashboard/presence.ts`); a physician's dashboard hears of it
- * through the dashboard feed, coalesced over DASHBOARD_COALESCE_MS (500 ms, at most 2.5 s).
+ * through the dashboard feed, at most one push per DASHBOARD_COALESCE_MS (40 ms; the first change at once).
  * A socket that vanishes without a close frame is only noticed by Socket.IO's heartbeat
  * (pingInterval 25 s + pingTimeout 20 s). Every wait below polls for at most LIVE_MS.
  */

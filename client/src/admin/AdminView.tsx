@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 import { ROLES, createUserSchema, type PublicUser, type Role, type TrainingStatusView } from "@glp1/shared";
-import { api, describeError } from "../api.js";
+import { api, ApiError, describeError } from "../api.js";
 import type { ChatStore } from "../chat/store.js";
 import { ROLE_LABELS } from "../format.js";
 import { DisableButton } from "./AccountActions.js";
@@ -104,17 +104,16 @@ function AccountsTab({ me, directory, onCareTeam, onAudit }: { me: PublicUser; d
     e.preventDefault();
     if (busy) return;
     const parsed = createUserSchema.safeParse({ role, name, email, password });
+    setCreated(null);
     if (!parsed.success) {
-      const field = String(parsed.error.issues[0]?.path[0] ?? "");
-      setError(
-        field === "password"
-          ? "The password must be at least 10 characters (and at most 72 bytes)."
-          : field === "email"
-            ? "Enter a valid email address."
-            : field === "name"
-              ? "Enter a name (up to 120 characters, no control characters)."
-              : "Check the fields.",
-      );
+      // Every field that needs fixing at once, in the form's order.
+      const wrong = new Set(parsed.error.issues.map((i) => String(i.path[0] ?? "")));
+      const problems = [
+        wrong.has("name") && "Enter a name (up to 120 characters, no control characters).",
+        wrong.has("email") && "Enter a valid email address.",
+        wrong.has("password") && "The password must be at least 10 characters (and at most 72 bytes).",
+      ].filter((p): p is string => typeof p === "string");
+      setError(problems.length > 0 ? problems.join(" ") : "Check the fields.");
       return;
     }
     setBusy(true);
@@ -127,7 +126,7 @@ function AccountsTab({ me, directory, onCareTeam, onAudit }: { me: PublicUser; d
       setPassword("");
       if (user.role !== "patient") directory.reload();
     } catch (err) {
-      setError(describeError(err));
+      setError(err instanceof ApiError && err.code === "CONFLICT" ? "An account with this email address already exists." : describeError(err));
     } finally {
       setBusy(false);
     }

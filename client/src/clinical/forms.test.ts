@@ -26,6 +26,12 @@ describe("intake form", () => {
     }
   });
 
+  it("takes a decimal comma as the reading log does (84,1 kg)", () => {
+    const { errors, answers } = validateIntake({ ...filled(), weightKg: "84,1", heightCm: "170,5" });
+    expect(errors).toEqual({});
+    expect(answers).toMatchObject({ weightKg: 84.1, heightCm: 170.5 });
+  });
+
   it("accepts a complete form and previews with the shared rules", () => {
     const { errors, answers } = validateIntake(filled());
     expect(errors).toEqual({});

@@ -11,6 +11,7 @@ import {
   type IntakeAnswers,
   type IntakeItem,
 } from "@glp1/shared";
+import { parseDecimal } from "./metricForm.js";
 
 /** number/text/date: the raw text; boolean: yes/no/unanswered; single: a code or ""; multi: codes, or null when unanswered ([] = "none of these"). */
 export type FieldValue = string | boolean | null | string[];
@@ -57,7 +58,7 @@ export function answersFromForm(state: IntakeFormState): Record<string, unknown>
     switch (item.type) {
       case "number": {
         const raw = typeof v === "string" ? v.trim() : "";
-        if (raw !== "") answers[item.id] = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+        if (raw !== "") answers[item.id] = parseDecimal(raw);
         break;
       }
       case "boolean":

@@ -84,10 +84,12 @@ export function initialMetricForm(observedAt: string, dose: DoseChoice = FALLBAC
   };
 }
 
-const num = (raw: string): number => {
+/** A typed decimal, with a point or a comma ("84,1"); NaN for anything else. Shared with the intake form. */
+export const parseDecimal = (raw: string): number => {
   const t = raw.trim().replace(",", ".");
   return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : Number.NaN;
 };
+const num = parseDecimal;
 
 /** Form → a reading as sent (before the schema), with the observation time as ISO. */
 export function draftReading(f: MetricFormState): Record<string, unknown> {

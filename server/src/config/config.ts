@@ -64,7 +64,7 @@ const envSchema = z.object({
   SOCKET_EVENTS_WINDOW_SECONDS: z.coerce.number().positive().default(10),
   SOCKET_MAX_PER_USER: z.coerce.number().int().min(1).default(20),
   /** Dashboard pushes for a physician are coalesced over this window. */
-  DASHBOARD_COALESCE_MS: z.coerce.number().int().min(10).max(5000).default(500),
+  DASHBOARD_COALESCE_MS: z.coerce.number().int().min(10).max(5000).default(40),
   /** A patient message with no physician reply after this long enters the triage queue. */
   TRIAGE_SLA_MINUTES: z.coerce.number().positive().default(60),
   /** Clinic hours (local to CLINIC_TIMEZONE) and open weekdays (0 = Sunday); outside them patients get the after-hours reply. */

@@ -17,7 +17,8 @@ import {
 let app: TestApp;
 const open: ClientSocket[] = [];
 beforeAll(async () => {
-  app = await startTestApp();
+  // A long push interval, so the coalescing test can tell one push per interval from one per reading.
+  app = await startTestApp({ DASHBOARD_COALESCE_MS: "1000" });
 });
 afterAll(async () => {
   open.forEach((s) => s.close());
@@ -160,7 +161,7 @@ describe("GET /api/dashboard", () => {
 });
 
 describe("live dashboard updates", () => {
-  it("coalesces: 20 readings from 20 patients within 100 ms reach the physician as at most 2 updates holding all 20", async () => {
+  it("coalesces: 20 readings from 20 patients within 100 ms reach the physician as at most 2 updates holding all 20 (the first at once, the rest one interval later)", async () => {
     const physician = await makeUser(app, "physician");
     const patients = await addPatients(physician, 20);
     const agents = await Promise.all(patients.map((p) => loginAgent(app, p)));

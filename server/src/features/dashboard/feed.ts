@@ -8,17 +8,20 @@ import { rooms } from "../../realtime/rooms.js";
 import type { PatientStatsService } from "./stats.service.js";
 
 export interface FeedOptions {
-  /** Quiet period: a physician's pending changes go out this long after the last one… */
+  /**
+   * At most one push per this interval: a change after a quiet spell goes out at once
+   * (on the next tick), and changes during a busy spell gather until the interval since
+   * the last push has passed. So a dashboard hears of a change within `coalesceMs`, and
+   * 500 patients changing at once make one push per interval, not 500.
+   */
   coalesceMs: number;
-  /** …but never later than this after the first (a steady stream still updates). */
-  maxWaitMs?: number;
 }
 
 /**
  * Live dashboard updates. Anything that changes a patient's row marks the patient (at
  * once, with no lookup first, so a burst is seen as the burst it is). Marks are
- * coalesced per node: once they go quiet for `coalesceMs` (at most `maxWaitMs` after the
- * first), the patients are grouped by the physicians of their care teams and each
+ * coalesced per node (a throttle: the first at once, then at most one flush per
+ * `coalesceMs`, and never two at a time); at a flush the patients are grouped by the physicians of their care teams and each
  * physician's subscribed sockets get ONE `dashboard:update` with every changed row. The
  * Redis adapter delivers it to the physician's sockets on whichever node they are. Each
  * pushed row is audited per recipient before it is sent. A physician with no dashboard
@@ -36,10 +39,11 @@ export function createDashboardFeed(deps: {
 }) {
   const { careTeams, notifier, audit, logger } = deps;
   const coalesceMs = deps.options.coalesceMs;
-  const maxWaitMs = deps.options.maxWaitMs ?? Math.max(coalesceMs * 5, 2500);
   /** Marked patients, each with the work (say, merging readings into its summary) the row must wait for. */
   let pending = new Map<string, Promise<unknown>[]>();
-  let first = 0;
+  /** When the last flush started (0: none yet), and whether one is under way. */
+  let lastFlush = 0;
+  let flushing = false;
   let timer: NodeJS.Timeout | null = null;
   const inflight = new Set<Promise<void>>();
   let closed = false;
@@ -49,11 +53,21 @@ export function createDashboardFeed(deps: {
     void job.finally(() => inflight.delete(job));
   }
 
+  /** The next flush: once the interval since the last has passed, and the last has finished. */
+  function schedule(): void {
+    if (timer || flushing || closed || pending.size === 0) return;
+    const wait = Math.max(0, lastFlush + coalesceMs - Date.now());
+    timer = setTimeout(() => track(flush()), wait);
+    timer.unref();
+  }
+
   async function flush(): Promise<void> {
     const batch = pending;
     pending = new Map();
     timer = null;
     if (closed || batch.size === 0) return;
+    lastFlush = Date.now();
+    flushing = true;
     try {
       await Promise.allSettled([...batch.values()].flat());
       const ids = [...batch.keys()];
@@ -65,6 +79,9 @@ export function createDashboardFeed(deps: {
       await Promise.all([...byPhysician].filter(([physicianId]) => !open || open.has(physicianId)).map(([physicianId, patientIds]) => push(physicianId, patientIds)));
     } catch (err) {
       logger.warn({ err }, "dashboard update failed");
+    } finally {
+      flushing = false;
+      schedule();
     }
   }
 
@@ -81,21 +98,16 @@ export function createDashboardFeed(deps: {
   /** Something about this patient changed (once `after` settles): their physicians' dashboards will hear of it. */
   function markPatient(patientId: string, after?: Promise<unknown>): void {
     if (closed) return;
-    const now = Date.now();
-    if (pending.size === 0) first = now;
     const jobs = pending.get(patientId) ?? [];
     if (after) jobs.push(after.catch((err: unknown) => logger.warn({ err }, "dashboard pre-update failed")));
     pending.set(patientId, jobs);
-    if (timer) clearTimeout(timer);
-    const due = Math.min(now + coalesceMs, first + maxWaitMs);
-    timer = setTimeout(() => track(flush()), Math.max(0, due - now));
-    timer.unref();
+    schedule();
   }
 
   /** Push whatever is pending now and wait for every push (tests, shutdown). */
   async function drain(): Promise<void> {
     while (inflight.size > 0 || pending.size > 0) {
-      if (pending.size > 0) {
+      if (pending.size > 0 && !flushing) {
         if (timer) clearTimeout(timer);
         track(flush());
       }

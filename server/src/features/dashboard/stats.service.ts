@@ -1,8 +1,9 @@
 import type { Reading } from "@glp1/shared";
 import { Types } from "mongoose";
+import { createBatcher } from "../../infra/batch.js";
 import type { ReadingModel } from "../metrics/metrics.model.js";
 import { aadFor, type FieldCipher } from "../../infra/crypto/fieldCipher.js";
-import type { PatientStatsModel } from "./stats.model.js";
+import type { PatientStatsModel, PatientStatsRecord } from "./stats.model.js";
 
 /** What the summary holds: weights as [observedAt ms, kg] and dose times (ms), both oldest first. */
 export interface PatientStats {
@@ -94,6 +95,12 @@ export function createPatientStatsService(deps: { stats: PatientStatsModel; read
    * a growing, jittered pause.
    */
   const queues = new Map<string, Promise<void>>();
+  /** First reads of concurrent merges (readings from many patients at once) share one `$in`; retries read alone. */
+  const readStats = createBatcher<string, PatientStatsRecord | null>(async (ids) => {
+    const docs = await stats.collection.find<PatientStatsRecord>({ _id: { $in: [...new Set(ids)].map((id) => new Types.ObjectId(id)) } }).toArray();
+    const byId = new Map(docs.map((d) => [String(d._id), d]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
   function apply(patientId: string, fresh: Pick<Reading, "kind" | "value" | "observedAt">[]): Promise<void> {
     const prev = queues.get(patientId) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(() => applyNow(patientId, fresh));
@@ -112,7 +119,7 @@ export function createPatientStatsService(deps: { stats: PatientStatsModel; read
     const _id = new Types.ObjectId(patientId);
     for (let attempt = 0; attempt < 12; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** attempt)));
-      const doc = await stats.collection.findOne({ _id });
+      const doc = attempt === 0 ? await readStats(patientId) : await stats.collection.findOne({ _id });
       if (!doc) {
         // Built from the readings, which already include these; merging again below is harmless.
         await build([patientId]);

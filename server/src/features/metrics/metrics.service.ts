@@ -1,7 +1,10 @@
 import type { MetricKind, MetricsQuery, PatientInstruction, Reading, ReadingValue, ReportMetricsInput } from "@glp1/shared";
 import type { Actor, AuditTarget } from "../../audit/audited.js";
 import type { Access } from "../../auth/access.js";
+import { Types } from "mongoose";
 import { forbidden } from "../../http/errors.js";
+import { createBatcher } from "../../infra/batch.js";
+import { insertSealed } from "../../infra/crypto/encryption.plugin.js";
 import type { Notifier } from "../../realtime/notifier.js";
 import { rooms } from "../../realtime/rooms.js";
 import type { AlertService, Finding } from "../alerts/alerts.service.js";
@@ -31,6 +34,27 @@ export function toReading(r: ReadingRecord): Reading {
  */
 export function createMetricsService(deps: { readings: ReadingModel; alerts: AlertService; access: Access; notifier: Notifier }) {
   const { readings, alerts, access, notifier } = deps;
+  const insertReading = createBatcher((items: Array<Partial<ReadingRecord>>) => insertSealed(readings, items));
+  /**
+   * A patient's readings of one kind in a window, oldest first. Windows asked for together
+   * (many patients reporting at once) share one query per kind, split up here.
+   */
+  const readHistory = createBatcher(async (asks: Array<{ patientId: string; kind: MetricKind; from: Date; to: Date }>) => {
+    const found = new Map<string, Reading[]>();
+    for (const kind of new Set(asks.map((a) => a.kind))) {
+      const mine = asks.filter((a) => a.kind === kind);
+      const from = new Date(Math.min(...mine.map((a) => a.from.getTime())));
+      const to = new Date(Math.max(...mine.map((a) => a.to.getTime())));
+      const ids = [...new Set(mine.map((a) => a.patientId))].map((id) => new Types.ObjectId(id));
+      for (const r of (await readings.find({ patientId: { $in: ids }, kind, observedAt: { $gte: from, $lte: to } }).sort({ observedAt: 1 })).map(toReading)) {
+        const key = `${r.patientId}:${kind}`;
+        const list = found.get(key);
+        if (list) list.push(r);
+        else found.set(key, [r]);
+      }
+    }
+    return asks.map((a) => (found.get(`${a.patientId}:${a.kind}`) ?? []).filter((r) => Date.parse(r.observedAt) >= a.from.getTime() && Date.parse(r.observedAt) <= a.to.getTime()));
+  });
 
   async function report(
     actor: Actor,
@@ -46,25 +70,32 @@ export function createMetricsService(deps: { readings: ReadingModel; alerts: Ale
     const normalized = input.readings.map((r, i) => normalizeReading(r, `readings.${i}`, now));
     const stored: ReadingRecord[] = [];
     const fresh: NormalizedReading[] = [];
-    for (const [i, n] of normalized.entries()) {
-      const dedupeKey = input.requestId ? `${input.requestId}:${i}` : undefined;
-      try {
-        const doc = await readings.create({
-          patientId,
+    const dedupeKeys = normalized.map((_, i) => (input.requestId ? `${input.requestId}:${i}` : undefined));
+    // The report's readings go out together, and with other patients' (one sealed insertMany).
+    const inserted = await Promise.allSettled(
+      normalized.map((n, i) =>
+        insertReading({
+          patientId: new Types.ObjectId(patientId),
           kind: n.kind,
           value: JSON.stringify(n.value),
           unit: n.unit,
           entered: JSON.stringify(n.entered),
           observedAt: n.observedAt,
-          ...(dedupeKey ? { dedupeKey } : {}),
-        });
-        stored.push(doc);
-        fresh.push(n);
-      } catch (err) {
-        const prior = (err as { code?: number }).code === 11000 && dedupeKey ? await readings.findOne({ patientId, dedupeKey }) : null;
-        if (!prior) throw err;
-        stored.push(prior);
+          ...(dedupeKeys[i] ? { dedupeKey: dedupeKeys[i] } : {}),
+        }),
+      ),
+    );
+    for (const [i, r] of inserted.entries()) {
+      if (r.status === "fulfilled") {
+        stored.push(r.value);
+        fresh.push(normalized[i]!);
+        continue;
       }
+      // A retried report (same requestId): answer with what the first one stored.
+      const err = r.reason as { code?: number };
+      const prior = err.code === 11000 && dedupeKeys[i] ? await readings.findOne({ patientId, dedupeKey: dedupeKeys[i] }) : null;
+      if (!prior) throw r.reason;
+      stored.push(prior);
     }
     const views = stored.map(toReading);
     target.resourceId = views[0]?.id ?? null;
@@ -78,8 +109,7 @@ export function createMetricsService(deps: { readings: ReadingModel; alerts: Ale
   async function evaluate(patientId: string, fresh: NormalizedReading[]): Promise<Finding[]> {
     const findings = fresh.flatMap((r) => instantFindings(r));
     const latest = (kind: MetricKind) => fresh.filter((r) => r.kind === kind);
-    const history = async (kind: MetricKind, from: Date, to: Date) =>
-      (await readings.find({ patientId, kind, observedAt: { $gte: from, $lte: to } }).sort({ observedAt: 1 })).map(toReading);
+    const history = (kind: MetricKind, from: Date, to: Date) => readHistory({ patientId, kind, from, to });
 
     for (const w of latest("weight")) {
       const past = await history("weight", new Date(w.observedAt.getTime() - 28 * DAY), w.observedAt);
