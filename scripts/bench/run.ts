@@ -67,7 +67,7 @@ const P = QUICK
       memSteps: [250, 500, 1000],
       maxSockets: 1000,
       growthClients: [100, 200],
-      growthRate: 0.02,
+      growthRate: 0.1,
       growthMeasureMs: 5000,
       loginMs: 5000,
       loginChatConvs: 25,
@@ -86,7 +86,9 @@ const P = QUICK
       memSteps: [1000, 2000, 4000],
       maxSockets: 5000,
       growthClients: [250, 500, 1000, 2000],
-      growthRate: 0.002,
+      // 12.5 → 100 msg/s from 250 to 2,000 clients: enough messages per window for the CPU
+      // figure to be more than /proc's 10 ms ticks, and below the product's limit throughout.
+      growthRate: 0.05,
       growthMeasureMs: 20_000,
       loginMs: 12_000,
       loginChatConvs: 50,
@@ -633,7 +635,11 @@ async function phaseChat(ctx: Ctx) {
     };
     const prev = growthSteps.at(-1);
     if (prev) {
-      step.growthVsPrevious = step.productAppCpuPer1k / prev.productAppCpuPer1k - 1;
+      // Judged on the marginal cost (the window's CPU less the same sockets' idle CPU, per
+      // message): what connected clients cost when nobody writes (pings, sweeps) is a cost
+      // per client, measured by the memory and idle figures, not a cost per message.
+      step.growthVsPrevious = step.productAppMarginalCpuPer1k / prev.productAppMarginalCpuPer1k - 1;
+      step.rawGrowthVsPrevious = step.productAppCpuPer1k / prev.productAppCpuPer1k - 1;
       step.flagged = Math.abs(step.growthVsPrevious) > 0.2;
     }
     growthSteps.push(step);
@@ -1171,7 +1177,7 @@ async function main() {
     }
     if (growth) {
       const flagged = growth.steps.filter((s) => s.flagged);
-      targets.push({ target: "CPU per message within ±20 % per doubling of clients", value: growth.steps.map((s) => `${s.clients}: ${f3(s.productAppCpuPer1k as number)}`).join(", "), pass: flagged.length === 0 });
+      targets.push({ target: "CPU per message within ±20 % per doubling of clients (marginal app CPU)", value: growth.steps.map((s) => `${s.clients}: ${f3(s.productAppMarginalCpuPer1k as number)}`).join(", "), pass: flagged.length === 0 });
     }
 
     const report = {
@@ -1253,8 +1259,18 @@ async function main() {
       console.log(`Cost growth at ${growth.ratePerUser} msg/s/user`);
       console.log(
         table(
-          ["clients", "offered/s", "app cpu/1k", "stack cpu/1k", "Δ vs previous", "peer p99", "bare cpu/1k"],
-          growth.steps.map((s) => [s.clients as number, f1(s.offeredPerSec as number), f3(s.productAppCpuPer1k as number), f3(s.productStackCpuPer1k as number), s.growthVsPrevious === null ? "-" : `${f1((s.growthVsPrevious as number) * 100)} %${s.flagged ? " ⚑" : ""}`, f1(s.productPeerP99 as number), f3(s.baselineAppCpuPer1k as number)]),
+          ["clients", "offered/s", "app cpu/1k", "idle app cores", "marginal app cpu/1k", "Δ marginal vs previous", "stack cpu/1k", "peer p99", "bare cpu/1k"],
+          growth.steps.map((s) => [
+            s.clients as number,
+            f1(s.offeredPerSec as number),
+            f3(s.productAppCpuPer1k as number),
+            f3(s.productIdleAppCores as number),
+            f3(s.productAppMarginalCpuPer1k as number),
+            s.growthVsPrevious === null ? "-" : `${f1((s.growthVsPrevious as number) * 100)} %${s.flagged ? " ⚑" : ""}`,
+            f3(s.productStackCpuPer1k as number),
+            f1(s.productPeerP99 as number),
+            f3(s.baselineAppCpuPer1k as number),
+          ]),
         ),
       );
       console.log("");
