@@ -67,7 +67,7 @@ const P = QUICK
       memSteps: [250, 500, 1000],
       maxSockets: 1000,
       growthClients: [100, 200],
-      growthRate: 0.1,
+      growthTotalRate: 10,
       growthMeasureMs: 5000,
       loginMs: 5000,
       loginChatConvs: 25,
@@ -86,9 +86,11 @@ const P = QUICK
       memSteps: [1000, 2000, 4000],
       maxSockets: 5000,
       growthClients: [250, 500, 1000, 2000],
-      // 12.5 → 100 msg/s from 250 to 2,000 clients: enough messages per window for the CPU
-      // figure to be more than /proc's 10 ms ticks, and below the product's limit throughout.
-      growthRate: 0.05,
+      // The same 50 msg/s in total at every size (the rate per user halves as clients
+      // double): what is measured is the cost of more connected clients, not of a higher
+      // rate (which the group commits make cheaper per message). 1,000 messages a window:
+      // well above /proc's 10 ms ticks, well below the product's limit.
+      growthTotalRate: 50,
       growthMeasureMs: 20_000,
       loginMs: 12_000,
       loginChatConvs: 50,
@@ -545,7 +547,7 @@ async function phaseChat(ctx: Ctx) {
       for (let round = 0; round < 1; round++) {
         for (const t of ["product", "baseline"] as Target[]) {
           const idle = await idleCores(ctx, t, 3000);
-          const r = await window(t, size, P.growthRate, { warmMs: P.warmMs, measureMs: P.growthMeasureMs });
+          const r = await window(t, size, P.growthTotalRate / (size * 2), { warmMs: P.warmMs, measureMs: P.growthMeasureMs });
           growthRuns.push({ clients: size * 2, r, idle });
           log(chatLine("growth", r));
         }
@@ -621,7 +623,7 @@ async function phaseChat(ctx: Ctx) {
     const marginal = (g: (typeof growthRuns)[number]) => ((g.r.cpu.app! - g.idle.app! * (P.growthMeasureMs / 1000)) * 1000) / Math.max(1, g.r.sent);
     const step: Record<string, any> = {
       clients,
-      offeredPerSec: clients * P.growthRate,
+      offeredPerSec: P.growthTotalRate,
       productAppCpuPer1k: m("product", (g) => g.r.cpuPer1k.app),
       productAppMarginalCpuPer1k: m("product", marginal),
       productIdleAppCores: m("product", (g) => g.idle.app!),
@@ -648,7 +650,7 @@ async function phaseChat(ctx: Ctx) {
     chat: ONLY.has("chat") ? { rounds: ROUNDS, rows: chatRows, runs: runs.map(({ cpu: _c, ...r }) => r) } : undefined,
     throughput,
     login: loginRes,
-    growth: ONLY.has("growth") ? { ratePerUser: P.growthRate, steps: growthSteps } : undefined,
+    growth: ONLY.has("growth") ? { totalRate: P.growthTotalRate, steps: growthSteps } : undefined,
     connectStorms: storms,
   };
 }
@@ -1256,7 +1258,7 @@ async function main() {
       console.log(`Idle socket memory: product ${f1((mem.product as any).kibPerSocket)} KiB/socket, bare ${f1((mem.baseline as any).kibPerSocket)} KiB/socket (${f2(mem.ratio as number)}×). Concurrent: ${c.serverEstablishedAfterHold} TCP / ${c.registeredAfterHold} registered after ${c.holdMs / 1000}s hold, RSS ${f1(c.rssMiB)} MiB\n`);
     }
     if (growth) {
-      console.log(`Cost growth at ${growth.ratePerUser} msg/s/user`);
+      console.log(`Cost growth at ${growth.totalRate} msg/s in total (the rate per user halves as clients double)`);
       console.log(
         table(
           ["clients", "offered/s", "app cpu/1k", "idle app cores", "marginal app cpu/1k", "Δ marginal vs previous", "stack cpu/1k", "peer p99", "bare cpu/1k"],
