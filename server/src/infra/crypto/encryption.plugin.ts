@@ -109,10 +109,10 @@ export async function insertSealed<T>(model: Model<T>, inputs: ReadonlyArray<Par
   const rows: Array<Record<string, unknown>> = [];
   const slots: number[] = [];
   const docs = inputs.map((input) => new model(input) as HydratedDocument<T>);
+  const invalid = await Promise.all(docs.map((doc) => doc.validate().then(() => null, (err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
   docs.forEach((doc, i) => {
-    const invalid = doc.validateSync();
-    if (invalid) {
-      results[i] = invalid;
+    if (invalid[i]) {
+      results[i] = invalid[i];
       return;
     }
     const row = doc.toObject({ depopulate: true, virtuals: false, getters: false, transform: false }) as Record<string, unknown>;
