@@ -48,6 +48,7 @@ import { createHttpApp } from "./http/app.js";
 import { metaOf } from "./http/request.js";
 import { FieldCipher } from "./infra/crypto/fieldCipher.js";
 import { Keyring } from "./infra/crypto/keyring.js";
+import { watchRedis } from "./infra/redis.js";
 import { createLogger, type Logger } from "./infra/logger.js";
 import { createRealtime } from "./realtime/realtime.js";
 import {
@@ -154,6 +155,7 @@ export async function startApp(config: Readonly<Config>, opts: { logger?: Logger
   // Learn keys made by a rotation on another node (and the new active key) while running.
   db.keyring.startRefresh();
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  watchRedis(redis, logger, "main");
   const { models } = db;
   // Data written before the unread counters existed gets them before any request is served.
   const backfilled = await backfillCounters(models);

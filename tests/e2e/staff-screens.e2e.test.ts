@@ -123,6 +123,16 @@ describe("staff screens at 1280×800", () => {
     expect(await timeline.getByTestId("dose-gap").textContent()).toMatch(/No dose for 28 days/);
     await timeline.scrollIntoViewIfNeeded();
     await shot(page, "staff-record-dose-timeline.png");
+
+    // With a filter that hides the patient, the alert is named all the same, with a way to see them.
+    await page.getByTestId("back-to-dashboard").click();
+    await page.getByTestId("filter-unread").check();
+    await expect.poll(() => page.getByTestId("dashboard-empty").count(), poll).toBe(1);
+    await report(quiet, [{ kind: "glucose", value: 45, unit: "mg/dL", observedAt: new Date().toISOString() }]);
+    await expect.poll(() => raised.allTextContents(), poll).toEqual([expect.stringMatching(/New urgent alert: Quentin Abbott \(not shown with these filters\)/)]);
+    await page.getByTestId("raised-clear-filters").click();
+    await expect.poll(() => page.getByTestId("dashboard-row").count(), poll).toBe(2);
+    expect(await page.getByTestId("filter-unread").isChecked()).toBe(false);
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 60_000);

@@ -18,13 +18,14 @@ describe("doseTimeline (unit)", () => {
   });
 
   it("shows a pause of two or more weekly doses as a gap, and the step resumed after it as a new step", () => {
-    const ev = doseTimeline([dose(0, "tirzepatide", 5), dose(7, "tirzepatide", 5), dose(13, "tirzepatide", 5), dose(30, "tirzepatide", 5)]);
+    const ev = doseTimeline([dose(0, "tirzepatide", 5), dose(7, "tirzepatide", 5), dose(13, "tirzepatide", 5), dose(35, "tirzepatide", 5)]);
     expect(ev.map((e) => e.type)).toEqual(["step", "gap", "step"]);
     expect(ev[0]).toMatchObject({ doses: 3 });
-    expect(ev[1]).toEqual({ type: "gap", from: Date.parse(day(13)), to: Date.parse(day(30)), days: 17 });
+    expect(ev[1]).toEqual({ type: "gap", from: Date.parse(day(13)), to: Date.parse(day(35)), days: 22 });
     expect(ev[2]).toMatchObject({ mg: 5, doses: 1 });
-    // 13 days is one missed dose at most: no gap.
-    expect(doseTimeline([dose(0, "tirzepatide", 5), dose(13, "tirzepatide", 5)]).map((e) => e.type)).toEqual(["step"]);
+    // 14 days is one missed weekly dose, 20 days still not two: no gap; 21 days is two.
+    expect(doseTimeline([dose(0, "tirzepatide", 5), dose(14, "tirzepatide", 5), dose(34, "tirzepatide", 5)]).map((e) => e.type)).toEqual(["step"]);
+    expect(doseTimeline([dose(0, "tirzepatide", 5), dose(21, "tirzepatide", 5)]).map((e) => e.type)).toEqual(["step", "gap", "step"]);
   });
 
   it("has nothing for a patient without doses, and charts one mg series per drug", () => {

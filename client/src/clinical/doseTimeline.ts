@@ -1,10 +1,11 @@
 /**
  * A patient's dose history as a timeline: consecutive doses of the same drug and strength
- * form one step (titration moves from step to step), and a pause of two or more weekly
- * doses between two doses is shown as a gap (CLINICAL.md: a long gap should prompt a
- * review before resuming at the same step).
+ * form one step (titration moves from step to step), and a pause of two or more missed
+ * weekly doses between two doses is shown as a gap, by the same rule as the missed-doses
+ * alert (`RED_FLAGS.missedDosesAfterDays`; the clinical reference: a long gap should
+ * prompt a review before resuming at the same step).
  */
-import type { Reading } from "@glp1/shared";
+import { RED_FLAGS, type Reading } from "@glp1/shared";
 
 export interface DoseStep {
   drug: string;
@@ -25,8 +26,8 @@ export interface DoseGap {
 export type DoseEvent = ({ type: "step" } & DoseStep) | ({ type: "gap" } & DoseGap);
 
 const DAY_MS = 86_400_000;
-/** A weekly dose later than this after the one before means at least two were missed. */
-export const GAP_DAYS = 14;
+/** A weekly dose this many days or more after the one before means at least two were missed. */
+export const GAP_DAYS = RED_FLAGS.missedDosesAfterDays;
 
 /** Dose readings (others ignored, any order) → steps and gaps, oldest first. */
 export function doseTimeline(readings: readonly Reading[]): DoseEvent[] {

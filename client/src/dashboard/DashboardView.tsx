@@ -33,6 +33,14 @@ interface Props {
   onSettled?: () => void;
 }
 
+/** A live urgent or high alert named above the table (`row` null: the filters hide the patient). */
+interface Raised {
+  patientId: string;
+  name: string;
+  row: DashboardRow | null;
+  severity: "urgent" | "high";
+}
+
 /** The server's default direction per key (attention first); a second click flips it. */
 const DEFAULT_ORDER: Record<DashboardSortKey, "asc" | "desc"> = {
   name: "asc",
@@ -93,7 +101,14 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
   const [missed, setMissed] = useState(0);
   const [flash, setFlash] = useState<ReadonlySet<string>>(new Set());
   /** Rows whose urgent or high alerts went up while the table was open (it keeps its order meanwhile). */
-  const [raised, setRaised] = useState<Array<{ row: DashboardRow; severity: "urgent" | "high" }>>([]);
+  const [raised, setRaised] = useState<Raised[]>([]);
+  const addRaised = useCallback((up: Raised[]) => {
+    if (up.length === 0) return;
+    setRaised((list) => {
+      const kept = list.filter((x) => !up.some((u) => u.patientId === x.patientId));
+      return [...up, ...kept].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "urgent" ? -1 : 1)).slice(0, 5);
+    });
+  }, []);
   const [renderStartedAt, setRenderStartedAt] = useState<number | null>(null);
   const [cohort, setCohort] = useState<CohortResponse | null>(null);
   const [cohortError, setCohortError] = useState<string | null>(null);
@@ -161,19 +176,15 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
       const cur = rowsRef.current;
       if (!cur) return;
       const before = new Map(cur.map((r) => [r.patientId, r]));
-      const up = patients.flatMap((p): Array<{ row: DashboardRow; severity: "urgent" | "high" }> => {
-        const b = before.get(p.patientId);
-        if (!b) return [];
-        if (p.openAlerts.urgent > b.openAlerts.urgent) return [{ row: p, severity: "urgent" }];
-        if (p.openAlerts.high > b.openAlerts.high) return [{ row: p, severity: "high" }];
-        return [];
-      });
-      if (up.length > 0) {
-        setRaised((list) => {
-          const kept = list.filter((x) => !up.some((u) => u.row.patientId === x.row.patientId));
-          return [...up, ...kept].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "urgent" ? -1 : 1)).slice(0, 5);
-        });
-      }
+      addRaised(
+        patients.flatMap((p): Raised[] => {
+          const b = before.get(p.patientId);
+          if (!b) return [];
+          if (p.openAlerts.urgent > b.openAlerts.urgent) return [{ patientId: p.patientId, name: p.name, row: p, severity: "urgent" }];
+          if (p.openAlerts.high > b.openAlerts.high) return [{ patientId: p.patientId, name: p.name, row: p, severity: "high" }];
+          return [];
+        }),
+      );
       const merged = mergeRows(cur, patients);
       rowsRef.current = merged.rows;
       if (merged.changed.length > 0) setRows(merged.rows);
@@ -200,14 +211,23 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
     });
     // A care-team change adds or removes a patient from this panel: load it afresh.
     const offTeam = store.onPush("conversations:changed", () => reloadRef.current());
+    // An urgent or high alert for a patient the filters hide is named too (rows in the
+    // table are named from their own update, above).
+    const offAlert = store.onPush("alert:new", ({ alert }) => {
+      if (alert.kind === "break_glass" || (alert.severity !== "urgent" && alert.severity !== "high")) return;
+      if (!rowsRef.current || rowsRef.current.some((r) => r.patientId === alert.patientId)) return;
+      const conv = store.getSnapshot().conversations?.find((c) => c.patientId === alert.patientId);
+      addRaised([{ patientId: alert.patientId, name: conv?.patientName ?? "", row: null, severity: alert.severity }]);
+    });
     return () => {
       feed.stop();
       off();
       offConnect();
       offTeam();
+      offAlert();
       for (const t of timers) clearTimeout(t);
     };
-  }, [store]);
+  }, [store, addRaised]);
 
   // The cohort figures load when the chart is first opened.
   const cohortAsked = useRef(false);
@@ -280,23 +300,40 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
 
       {raised.length > 0 && (
         <ul className="raised-list" aria-label="New alerts" aria-live="assertive" data-testid="raised-alerts">
-          {raised.map(({ row, severity }) => (
-            <li key={row.patientId} className={`raised-item severity-${severity}`} data-testid="raised-alert">
+          {raised.map(({ patientId, name, row, severity }) => (
+            <li key={patientId} className={`raised-item severity-${severity}`} data-testid="raised-alert">
               <span className={`badge alert-badge severity-${severity}`}>{severity === "urgent" ? "Urgent" : "High"}</span>
               <span>
-                New {severity} alert: <span className="strong">{row.name || "Unnamed patient"}</span>
+                New {severity} alert: <span className="strong">{name || "a patient in your panel"}</span>
+                {!row && <span className="muted small"> (not shown with these filters)</span>}
               </span>
-              <button
-                type="button"
-                className="button-link small"
-                onClick={() => {
-                  setRaised((list) => list.filter((x) => x.row.patientId !== row.patientId));
-                  onOpen(row);
-                }}
-              >
-                Open record
-              </button>
-              <button type="button" className="button-link small" aria-label={`Dismiss the notice about ${row.name}`} onClick={() => setRaised((list) => list.filter((x) => x.row.patientId !== row.patientId))}>
+              {row ? (
+                <button
+                  type="button"
+                  className="button-link small"
+                  onClick={() => {
+                    setRaised((list) => list.filter((x) => x.patientId !== patientId));
+                    onOpen(row);
+                  }}
+                >
+                  Open record
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  className="button-link small"
+                  data-testid="raised-clear-filters"
+                  onClick={() => {
+                    setRaised((list) => list.filter((x) => x.patientId !== patientId));
+                    setFilters(NO_FILTERS);
+                    setSort("openAlerts");
+                    setOrder("desc");
+                  }}
+                >
+                  Clear filters
+                </button>
+              )}
+              <button type="button" className="button-link small" aria-label={`Dismiss the notice about ${name || "this patient"}`} onClick={() => setRaised((list) => list.filter((x) => x.patientId !== patientId))}>
                 Dismiss
               </button>
             </li>

@@ -11,6 +11,7 @@ import { needsSecondFactor } from "../auth/mfa.gate.js";
 import type { RedisSessionStore } from "../auth/session.store.js";
 import { clientAddress } from "../http/request.js";
 import type { Logger } from "../infra/logger.js";
+import { watchRedis } from "../infra/redis.js";
 import { type AppServer, type AppSocket, attachPipeline, DrainGate, type EventHandlers } from "./pipeline.js";
 import { rooms } from "./rooms.js";
 
@@ -56,6 +57,8 @@ export function createRealtime(httpServer: HttpServer, deps: RealtimeDeps) {
   });
   const pub = deps.redis.duplicate();
   const sub = deps.redis.duplicate();
+  watchRedis(pub, logger, "adapter-pub");
+  watchRedis(sub, logger, "adapter-sub");
   io.adapter(createAdapter(pub, sub, { key: `${deps.namespace}:socket.io` }));
 
   const mfaRoles = new Set(deps.mfaRequiredRoles ?? []);

@@ -1,4 +1,5 @@
-import type { Types } from "mongoose";
+import { SYSTEM_SENDER_ID } from "@glp1/shared";
+import { Types } from "mongoose";
 import { type Batcher, createBatcher } from "../../infra/batch.js";
 import type { Conversation, ConversationModel, ConversationRef, MessageModel } from "./chat.model.js";
 
@@ -12,9 +13,17 @@ import type { Conversation, ConversationModel, ConversationRef, MessageModel } f
 
 type Side = "patient" | "physician";
 
+/**
+ * Whether a message by `senderId` is unread news for a side: never its own; and for the
+ * physician, not the clinic's automatic replies to the patient (after-hours), which would
+ * otherwise show as unread every night. Support's messages count for both sides.
+ */
+const countsFor = (conv: { patientId?: unknown; physicianId?: unknown; [k: string]: unknown }, side: Side, senderId: string) =>
+  side === "physician" ? senderId !== String(conv.physicianId) && senderId !== SYSTEM_SENDER_ID : senderId !== String(conv.patientId);
+
 const inc = (conv: ConversationRef, senderId: string) => ({
-  toPhysician: senderId === String(conv.physicianId) ? 0 : 1,
-  toPatient: senderId === String(conv.patientId) ? 0 : 1,
+  toPhysician: countsFor(conv, "physician", senderId) ? 1 : 0,
+  toPatient: countsFor(conv, "patient", senderId) ? 1 : 0,
 });
 
 /** Which side of the conversation `userId` is on (null: neither, e.g. support). */
@@ -105,7 +114,8 @@ export async function markReadCounted(
     count = Number(fresh[totalField] ?? 0);
   } else {
     const reader = side === "patient" ? conv.patientId : conv.physicianId;
-    count = await deps.messages.countDocuments({ conversationId: conv._id, senderId: { $ne: reader }, _id: { $lte: msg._id } });
+    const notCounted = side === "physician" ? [reader, new Types.ObjectId(SYSTEM_SENDER_ID)] : [reader];
+    count = await deps.messages.countDocuments({ conversationId: conv._id, senderId: { $nin: notCounted }, _id: { $lte: msg._id } });
   }
   await deps.conversations.updateOne({ _id: conv._id, $or: [{ [idField]: null }, { [idField]: { $lt: msg._id } }] }, { $set: { [idField]: msg._id } });
   await deps.conversations.collection.updateOne({ _id: conv._id }, { $max: { [countField]: count } });
@@ -130,11 +140,11 @@ export async function backfillCounters(deps: { conversations: ConversationModel;
     if (!e) continue;
     const sender = String(m.senderId);
     if (e.last === null || String(m._id) > String(e.last)) e.last = m._id;
-    if (sender !== String(e.c.physicianId)) {
+    if (countsFor(e.c, "physician", sender)) {
       e.toPhysician++;
       if (e.c.physicianReadId && String(m._id) <= String(e.c.physicianReadId)) e.physicianRead++;
     }
-    if (sender !== String(e.c.patientId)) {
+    if (countsFor(e.c, "patient", sender)) {
       e.toPatient++;
       if (e.c.patientReadId && String(m._id) <= String(e.c.patientReadId)) e.patientRead++;
     }

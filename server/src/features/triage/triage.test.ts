@@ -303,6 +303,15 @@ describe("after hours", () => {
       expect(auto[0]!.body).toBe(AFTER_HOURS_REPLY);
       expect(auto[0]!.body).toMatch(/911/);
       expect(auto[0]!.body).toMatch(/988/);
+      // Unread news for the patient; not for the physician, who has the patient's two messages to read.
+      expect((await (await loginAgent(closed, t.patient)).get("/api/conversations")).body.conversations[0].unread).toBe(1);
+      const physician = await loginAgent(closed, t.physician);
+      expect((await physician.get("/api/conversations")).body.conversations[0].unread).toBe(2);
+      // Reading up to the reply (an older mark counts messages) leaves it uncounted too.
+      const s = await sock(closed, physician.cookie);
+      expect((await emitAck(s, "chat:read", { conversationId: t.conversationId, messageId: auto[0]!.id })).ok).toBe(true);
+      const counted = history.filter((m) => m.senderId === t.patient.id && m.id <= auto[0]!.id).length;
+      expect((await physician.get("/api/conversations")).body.conversations[0].unread).toBe(2 - counted);
     } finally {
       await closed.close();
     }
