@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent, type KeyboardEvent } from "react";
-import { MESSAGE_MAX_LENGTH } from "@glp1/shared";
+import { isBlankMessage, MESSAGE_MAX_LENGTH } from "@glp1/shared";
 
 interface Props {
   peerName: string;
@@ -15,7 +15,7 @@ export function Composer({ peerName, onSend, onTyping }: Props) {
   const counterId = useId();
   const body = text.trim();
   const tooLong = text.length > MESSAGE_MAX_LENGTH;
-  const canSend = body.length > 0 && !tooLong;
+  const canSend = !isBlankMessage(body) && !tooLong;
 
   const submit = () => {
     if (!canSend) return;

@@ -115,6 +115,9 @@ describe("chat between a patient and their physician", () => {
     ["an operator object", { conversationId: { $gt: "" }, body: "x", clientId: "abcdefgh" }],
     ["an empty body", { conversationId: "0".repeat(24), body: "   ", clientId: "abcdefgh" }],
     ["an oversize body", { conversationId: "0".repeat(24), body: "x".repeat(5000), clientId: "abcdefgh" }],
+    ["a body of zero-width spaces only", { conversationId: "0".repeat(24), body: "\u200b\u200b \ufeff", clientId: "abcdefgh" }],
+    ["a right-to-left override", { conversationId: "0".repeat(24), body: "see attachment \u202egnp.exe", clientId: "abcdefgh" }],
+    ["a control character", { conversationId: "0".repeat(24), body: "bell\u0007", clientId: "abcdefgh" }],
     ["an extra field", { conversationId: "0".repeat(24), body: "x", clientId: "abcdefgh", senderId: "0".repeat(24) }],
     ["no payload at all", undefined],
   ])("answers VALIDATION_FAILED to %s and stores nothing", async (_n, payload) => {
