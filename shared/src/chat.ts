@@ -17,6 +17,9 @@ const INVISIBLE = /[\u200b-\u200d\u2060\ufeff]/g;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const SPOOFING = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
+/** Text shown to others (messages, prescription directions) may not hold these. */
+export const hasSpoofingCharacters = (text: string): boolean => SPOOFING.test(text);
+
 /** Nothing a reader would see: only spaces, newlines and zero-width characters. */
 export const isBlankMessage = (body: string): boolean => body.replace(INVISIBLE, "").trim().length === 0;
 
@@ -26,7 +29,7 @@ export const chatSendSchema = z.strictObject({
     .string()
     .max(MESSAGE_MAX_LENGTH, { message: `must be at most ${MESSAGE_MAX_LENGTH} characters` })
     .refine((b) => !isBlankMessage(b), { message: "must not be empty" })
-    .refine((b) => !SPOOFING.test(b), { message: "must not contain control or text-direction override characters" }),
+    .refine((b) => !hasSpoofingCharacters(b), { message: "must not contain control or text-direction override characters" }),
   /** Chosen by the sender's client; a resend with the same id returns the stored message. */
   clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, { message: "must be 8-64 url-safe characters" }),
 });

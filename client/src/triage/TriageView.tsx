@@ -296,7 +296,7 @@ function TriageCard({
         </p>
       </div>
       <p className="small muted triage-meta">
-        Waiting since <time dateTime={item.waitingSince}>{new Date(item.waitingSince).toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" })}</time> ({formatAgo(item.waitingSince, now)}) · patient ref{" "}
+        Waiting since <time dateTime={item.waitingSince}>{waitingSinceText(item.waitingSince, now)}</time> ({formatAgo(item.waitingSince, now)}) · patient ref{" "}
         <span className="mono">{shortId(item.patientRef)}</span> ·{" "}
         <span data-testid="triage-claim-state">{claimLabel(item, me)}</span>
       </p>
@@ -467,4 +467,12 @@ function TriageCard({
       )}
     </li>
   );
+}
+
+/** The time alone for today; the day as well for anything older ("Wed 2 Dec, 11:02 AM"). */
+function waitingSinceText(iso: string, now: number): string {
+  const at = new Date(iso);
+  const time = at.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
+  if (at.toDateString() === new Date(now).toDateString()) return time;
+  return `${at.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" })}, ${time}`;
 }

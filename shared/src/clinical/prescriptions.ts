@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { objectIdSchema } from "../auth.js";
+import { hasSpoofingCharacters } from "../chat.js";
 import { DRUG_NAMES, DRUGS, type DrugName, stepIndex } from "./drugs.js";
 
 /**
@@ -21,7 +22,13 @@ export const createPrescriptionSchema = z.strictObject({
   drug: z.enum(DRUG_NAMES),
   /** Must be a step of the drug's ladder; checked by `checkTitration`, not here, so the error names the rule. */
   doseMg: z.number().positive().max(100),
-  directions: z.string().trim().min(1).max(DIRECTIONS_MAX_LENGTH),
+  directions: z
+    .string()
+    .trim()
+    .min(1)
+    .max(DIRECTIONS_MAX_LENGTH)
+    // Printed on a prescription and read by a pharmacist: the same characters refused as in chat.
+    .refine((d) => !hasSpoofingCharacters(d), { message: "must not contain control or text-direction override characters" }),
   quantity: z.number().int().min(1).max(QUANTITY_MAX),
   refills: z.number().int().min(0).max(REFILLS_MAX),
   /** The physician's written reason for prescribing outside the ladder; sealed at rest, never audited as text. */

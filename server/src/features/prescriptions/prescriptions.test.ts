@@ -182,6 +182,8 @@ describe("who may prescribe", () => {
       { quantity: 13 },
       { refills: 1.5 },
       { directions: "" },
+      { directions: "Inject 0.25 mg\u0007 weekly" },
+      { directions: "Inject \u202e52.0 mg weekly" },
       { drug: "liraglutide" },
       { doseMg: "0.25" },
       { overrideReason: "short" },
