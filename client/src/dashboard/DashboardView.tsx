@@ -109,6 +109,7 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
       return [...up, ...kept].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "urgent" ? -1 : 1)).slice(0, 5);
     });
   }, []);
+  const dismissRaised = (patientId: string) => setRaised((list) => list.filter((x) => x.patientId !== patientId));
   const [renderStartedAt, setRenderStartedAt] = useState<number | null>(null);
   const [cohort, setCohort] = useState<CohortResponse | null>(null);
   const [cohortError, setCohortError] = useState<string | null>(null);
@@ -312,7 +313,7 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
                   type="button"
                   className="button-link small"
                   onClick={() => {
-                    setRaised((list) => list.filter((x) => x.patientId !== patientId));
+                    dismissRaised(patientId);
                     onOpen(row);
                   }}
                 >
@@ -324,7 +325,7 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
                   className="button-link small"
                   data-testid="raised-clear-filters"
                   onClick={() => {
-                    setRaised((list) => list.filter((x) => x.patientId !== patientId));
+                    dismissRaised(patientId);
                     setFilters(NO_FILTERS);
                     setSort("openAlerts");
                     setOrder("desc");
@@ -333,7 +334,7 @@ export function DashboardView({ store, onOpen, onBreakGlass, grants, onOpenGrant
                   Clear filters
                 </button>
               )}
-              <button type="button" className="button-link small" aria-label={`Dismiss the notice about ${name || "this patient"}`} onClick={() => setRaised((list) => list.filter((x) => x.patientId !== patientId))}>
+              <button type="button" className="button-link small" aria-label={`Dismiss the notice about ${name || "this patient"}`} onClick={() => dismissRaised(patientId)}>
                 Dismiss
               </button>
             </li>

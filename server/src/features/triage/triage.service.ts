@@ -75,7 +75,9 @@ export function createTriageService(deps: TriageServiceDeps) {
 
   /** Items by conversation id: reads made together (a burst of messages) share one `$in`. */
   const readItem = createBatcher<string, TriageItem | null>(async (ids) => {
-    const docs = await items.find({ _id: { $in: [...new Set(ids)].map((id) => new Types.ObjectId(id)) } }).lean<TriageItem[]>();
+    // An id that is not one finds nothing, for its caller alone (never fails the others' batch).
+    const valid = [...new Set(ids)].filter((id) => Types.ObjectId.isValid(id));
+    const docs = await items.find({ _id: { $in: valid.map((id) => new Types.ObjectId(id)) } }).lean<TriageItem[]>();
     const byId = new Map(docs.map((d) => [String(d._id), d]));
     return ids.map((id) => byId.get(id) ?? null);
   });
